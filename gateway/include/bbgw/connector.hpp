@@ -1,0 +1,39 @@
+#pragma once
+// What a connector is to the gateway: a name, its routes, and a way to stop it.
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bbgw/request.hpp"
+#include "bbgw/response.hpp"
+
+namespace bbgw {
+
+// Where a handler runs. `io` handlers must not block (no store, no file, no upstream call);
+// `worker` handlers run on the worker pool and may block on the store or upstream calls.
+enum class execution { io, worker };
+
+using handler = std::function<response(request const&)>;
+
+struct route {
+  std::vector<std::string> methods;  // e.g. {"GET", "HEAD"}; HEAD is not implied
+  std::string pattern;               // "/api/v1/things/{id}"; "{name}" binds one segment
+  handler handle;
+  std::size_t body_limit = 0;  // bytes; 0 = the server's default
+  execution exec = execution::worker;
+};
+
+class connector {
+ public:
+  virtual ~connector() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::vector<route> routes() = 0;
+  // Called once all connectors are built and before the server accepts.
+  virtual void start() {}
+  // Called on shutdown after the server stopped accepting and in-flight requests ended.
+  virtual void stop() = 0;
+};
+
+}  // namespace bbgw

@@ -1,0 +1,42 @@
+#pragma once
+// The store connectors keep their state in: namespaced key/value records with optional
+// expiry, written in transactions that may also append events to the outbox. Implemented by
+// SQLite (embedded default); the same contract can be met by PostgreSQL.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bbgw/clock.hpp"
+#include "bbgw/cloud_event.hpp"
+#include "bbgw/result.hpp"
+
+namespace bbgw {
+
+class unit_of_work {
+ public:
+  virtual ~unit_of_work() = default;
+  virtual result<void> put(std::string_view ns, std::string_view key, std::string_view value,
+                           std::optional<sys_time> expires = std::nullopt) = 0;
+  // Insert only if absent; false when the key already exists (and is not expired).
+  virtual result<bool> insert(std::string_view ns, std::string_view key, std::string_view value,
+                              std::optional<sys_time> expires = std::nullopt) = 0;
+  virtual result<std::optional<std::string>> get(std::string_view ns, std::string_view key) = 0;
+  // True when the record existed.
+  virtual result<bool> erase(std::string_view ns, std::string_view key) = 0;
+  // Appends the event to the outbox; it is published only if the transaction commits.
+  virtual result<void> emit(cloud_event const& ev) = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+  // Runs `work` in one transaction; commits when it returns success, rolls back otherwise.
+  // Blocks until durable (group commit may batch it with other transactions): call it from a
+  // worker, never from an I/O thread.
+  virtual result<void> transact(std::function<result<void>(unit_of_work&)> work) = 0;
+  // Reads a committed record outside any transaction.
+  virtual result<std::optional<std::string>> get(std::string_view ns, std::string_view key) = 0;
+};
+
+}  // namespace bbgw
