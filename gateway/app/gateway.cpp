@@ -158,6 +158,11 @@ int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) 
     return 1;
   }
   readiness.start();
+  for (auto const& b : bound)
+    log.info("listening", {{"listener", b.name},
+                           {"address", b.address},
+                           {"port", std::to_string(b.port)},
+                           {"tls", b.tls ? "true" : "false"}});
   log.info("ready", {{"listeners", std::to_string(bound.size())},
                      {"kafka_bootstrap_servers", core.kafka.bootstrap_servers}});
 

@@ -35,6 +35,10 @@ void config_set(YAML::Node root, std::string const& path, std::string const& val
     if (path[j] == '[') {
       std::size_t close = path.find(']', j);
       std::size_t idx = std::stoul(path.substr(j + 1, close - j - 1));
+      // yaml-cpp turns an integer key on a null node into a map key: make the list explicit.
+      if (!cur.IsDefined() || cur.IsNull()) cur = YAML::Node(YAML::NodeType::Sequence);
+      if (!cur.IsSequence() || idx > cur.size())
+        throw config_error(path, "list index " + std::to_string(idx) + " does not fit");
       if (close + 1 >= path.size()) {
         cur[idx] = value;
         return;
@@ -80,7 +84,7 @@ std::string config_reader::key_path(std::string_view key) const {
 }
 
 bool config_reader::has(std::string_view key) const {
-  if (!node_.IsMap()) return false;
+  if (!node_.IsDefined() || !node_.IsMap()) return false;
   YAML::Node n = node_[std::string(key)];
   return n.IsDefined() && !n.IsNull();
 }
@@ -88,10 +92,10 @@ bool config_reader::has(std::string_view key) const {
 YAML::Node config_reader::lookup(std::string_view key) {
   used_.emplace_back(key);
   // Absent keys are an undefined node (false in a boolean test); const lookups never insert.
-  static YAML::Node const empty(YAML::NodeType::Map);
-  YAML::Node const& cnode = node_.IsMap() ? node_ : empty;
+  if (!node_.IsDefined() || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node const& cnode = node_;
   YAML::Node n = cnode[std::string(key)];
-  if (!n.IsDefined() || n.IsNull()) return empty[std::string(key)];
+  if (!n.IsDefined() || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
   return n;
 }
 
@@ -316,7 +320,7 @@ std::vector<std::pair<std::string, config_reader>> config_reader::entries(std::s
 YAML::Node config_reader::raw(std::string_view key) { return lookup(key); }
 
 void config_reader::finish() {
-  if (!node_.IsMap()) return;
+  if (!node_.IsDefined() || !node_.IsMap()) return;
   for (auto const& kv : node_) {
     std::string k = kv.first.Scalar();
     if (std::find(used_.begin(), used_.end(), k) == used_.end())

@@ -85,8 +85,11 @@ void read_server(config_reader r, gateway_config& cfg) {
   lim.finish();
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  s.io_threads = static_cast<unsigned>(r.integer("io_threads", cores, 1, 256));
-  s.worker_threads = static_cast<unsigned>(r.integer("worker_threads", 2 * cores, 1, 1024));
+  // 0 = derived from the number of cores.
+  auto io = static_cast<unsigned>(r.integer("io_threads", 0, 0, 256));
+  auto workers = static_cast<unsigned>(r.integer("worker_threads", 0, 0, 1024));
+  s.io_threads = io ? io : cores;
+  s.worker_threads = workers ? workers : 2 * cores;
   s.server_name = r.string("server_name", "bbgw");
   cfg.public_base_url = r.string("public_base_url", "");
   if (cfg.public_base_url.empty()) {
@@ -210,6 +213,9 @@ void apply_env_overrides(YAML::Node& root, char const* const* envp) {
     }
     try {
       config_set(root, path, value);
+    } catch (config_error const&) {
+      throw config_error(path, "environment variable " + std::string(entry.substr(0, eq)) +
+                                   " does not fit the config's structure");
     } catch (YAML::Exception const&) {
       throw config_error(path, "environment variable " + std::string(entry.substr(0, eq)) +
                                    " does not fit the config's structure");

@@ -27,7 +27,7 @@ struct readiness_settings {
 struct gateway_config {
   http::server_settings server;
   std::string public_base_url;
-  BBGW_STORE_NS::sqlite_settings sqlite;
+  storage::sqlite_settings sqlite;
   events::kafka_settings kafka;
   embedded_kafka_settings embedded_kafka;
   readiness_settings readiness;

@@ -119,3 +119,18 @@ TEST(ConfigSet, CreatesNestedMapsAndLists) {
 
 }  // namespace
 }  // namespace bbgw
+
+namespace bbgw {
+namespace {
+
+TEST(ConfigSet, NumericSegmentsMakeListsNotMaps) {
+  YAML::Node root(YAML::NodeType::Map);
+  config_set(root, "a.items[0].x", "1");
+  config_set(root, "a.items[1].x", "2");
+  ASSERT_TRUE(root["a"]["items"].IsSequence());
+  EXPECT_EQ(root["a"]["items"].size(), 2u);
+  EXPECT_THROW(config_set(root, "a.items[5].x", "3"), config_error) << "gaps are refused";
+}
+
+}  // namespace
+}  // namespace bbgw
