@@ -1,10 +1,15 @@
 #include "connector_table.hpp"
 
+#include "context/context_connector.hpp"
+
 namespace bbgw::app {
 
 std::vector<connector_entry> builtin_connectors() {
   // Connectors (eid, edelivery, etranslation, context) are added here as they land.
-  return {};
+  return {
+      // Topics are per tenant and entity type ("context.{tenant}.{type}"), created on first use.
+      {"context", {}, &context::configure},
+  };
 }
 
 }  // namespace bbgw::app

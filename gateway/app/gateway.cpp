@@ -9,6 +9,7 @@
 #include "events/embedded_broker.hpp"
 #include "events/kafka_relay.hpp"
 #include "events/outbox_sink.hpp"
+#include "http/beast_client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "ops/json_logger.hpp"
@@ -41,16 +42,6 @@ loaded_config configure(YAML::Node const& root, std::vector<connector_entry> con
   }
   return out;
 }
-
-namespace {
-
-std::string join(std::vector<std::string> const& v) {
-  std::string s;
-  for (auto const& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
-}
-
-}  // namespace
 
 int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) {
   auto& core = cfg.core;
@@ -87,8 +78,6 @@ int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) 
     }
     broker = std::move(*started);
     core.kafka.bootstrap_servers = broker->bootstrap_servers();
-    log.warn("embedded Kafka broker: in memory, for development only",
-             {{"bootstrap_servers", core.kafka.bootstrap_servers}, {"topics", join(bs.topics)}});
   }
 
   events::kafka_relay relay(core.kafka, db, registry, log, clock);
@@ -135,7 +124,8 @@ int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) 
                     }});
   ops::readiness_monitor readiness(std::move(probes), core.readiness.probe_interval, log);
 
-  connector_context ctx{db, sink, clock, registry, log, core.public_base_url};
+  http::beast_client outbound;
+  connector_context ctx{db, sink, clock, registry, log, outbound, core.public_base_url};
   std::vector<std::unique_ptr<bbgw::connector>> connectors;
   http::router router;
   for (auto& r : ops::ops_routes(readiness, registry, std::string(openapi_yaml))) router.add(std::move(r));
@@ -158,17 +148,11 @@ int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) 
     return 1;
   }
   readiness.start();
-  for (auto const& b : bound)
-    log.info("listening", {{"listener", b.name},
-                           {"address", b.address},
-                           {"port", std::to_string(b.port)},
-                           {"tls", b.tls ? "true" : "false"}});
   log.info("ready", {{"listeners", std::to_string(bound.size())},
                      {"kafka_bootstrap_servers", core.kafka.bootstrap_servers}});
 
   server.run();  // until SIGINT/SIGTERM; returns after in-flight requests finished
 
-  log.info("shutting down");
   readiness.stop();
   for (auto& c : connectors) c->stop();
   relay.stop(std::chrono::milliseconds(core.server.lim.shutdown_grace));

@@ -24,7 +24,8 @@ std::vector<std::string> post_events(gateway& gw, int count, std::string const& 
   EXPECT_EQ(r.status, 201) << r.body;
   std::vector<std::string> ids;
   if (r.status != 201) return ids;
-  for (auto const& v : json::parse(r.body).at("ids").as_array()) ids.emplace_back(v.as_string());
+  auto const parsed = json::parse(r.body);
+  for (auto const& v : parsed.at("ids").as_array()) ids.emplace_back(v.as_string());
   return ids;
 }
 

@@ -15,7 +15,8 @@ namespace json = boost::json;
 
 std::vector<std::string> ids_of(http_result const& r) {
   std::vector<std::string> ids;
-  for (auto const& v : json::parse(r.body).at("ids").as_array())
+  auto const parsed = json::parse(r.body);
+  for (auto const& v : parsed.at("ids").as_array())
     ids.emplace_back(v.as_string());
   return ids;
 }

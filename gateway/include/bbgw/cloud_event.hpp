@@ -35,7 +35,8 @@ std::string to_structured_json(cloud_event const& ev);
 result<cloud_event> from_structured_json(std::string_view json);
 // RFC 3339 UTC with microseconds: "2026-11-24T10:00:00.123456Z".
 std::string format_rfc3339(sys_time t);
-// A new random event id (UUID v4 text).
+// A new unique event id: UUID text, version 7 (RFC 9562: Unix milliseconds then 74 random
+// bits), so ids are time-ordered and the outbox's unique index stays append-mostly.
 std::string new_event_id();
 
 }  // namespace bbgw

@@ -5,6 +5,7 @@
 #include "bbgw/clock.hpp"
 #include "bbgw/config_reader.hpp"
 #include "bbgw/event_sink.hpp"
+#include "bbgw/http_client.hpp"
 #include "bbgw/logger.hpp"
 #include "bbgw/metrics.hpp"
 #include "bbgw/store.hpp"
@@ -17,6 +18,7 @@ struct connector_context {
   clock const& time;
   metrics& stats;
   logger& log;
+  http_client& http;
   // The externally visible base URL of the gateway (e.g. "https://gw.example.org"), used to
   // build callback and metadata URLs.
   std::string public_base_url;

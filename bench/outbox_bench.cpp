@@ -1,0 +1,150 @@
+// Durable events per second: event_sink::publish from concurrent publishers (group commit in
+// SQLite) through the Kafka relay to acknowledged (acks=all) by the embedded broker.
+// An iteration ends when every published event is marked delivered (outbox depth 0).
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include "events/embedded_broker.hpp"
+#include "events/kafka_relay.hpp"
+#include "events/outbox_sink.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class quiet_logger final : public bbgw::logger {
+ public:
+  void log(bbgw::log_level, std::string_view, std::initializer_list<bbgw::log_field>) override {}
+  bool enabled(bbgw::log_level) const override { return false; }
+};
+
+class null_metrics final : public bbgw::metrics {
+  struct cell final : bbgw::counter, bbgw::gauge, bbgw::histogram {
+    void inc(double) override {}
+    void set(double) override {}
+    void add(double) override {}
+    void observe(double) override {}
+  };
+  cell cell_;
+
+ public:
+  bbgw::counter& make_counter(std::string_view, std::string_view, bbgw::metric_labels) override {
+    return cell_;
+  }
+  bbgw::gauge& make_gauge(std::string_view, std::string_view, bbgw::metric_labels) override {
+    return cell_;
+  }
+  bbgw::histogram& make_histogram(std::string_view, std::string_view, std::vector<double>,
+                                  bbgw::metric_labels) override {
+    return cell_;
+  }
+};
+
+struct pipeline {
+  pipeline(bool with_relay) {
+    static std::atomic<int> n{0};
+    dir = fs::temp_directory_path() /
+          ("bbgw-outbox-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    bbgw::storage::sqlite_settings ss;
+    ss.path = (dir / "bbgw.db").string();
+    store = std::move(*bbgw::storage::sqlite_store::open(ss, clock, metrics, logger));
+    if (!with_relay) return;
+    broker = std::move(*bbgw::events::embedded_broker::start({1, 3, {"bbgw.bench"}}, logger));
+    bbgw::events::kafka_settings ks;
+    ks.bootstrap_servers = broker->bootstrap_servers();
+    ks.poll_interval = 5ms;
+    relay = std::make_unique<bbgw::events::kafka_relay>(ks, *store, metrics, logger, clock);
+    relay->start();
+  }
+  ~pipeline() {
+    if (relay) relay->stop(0ms);
+    relay.reset();
+    broker.reset();
+    store.reset();
+    fs::remove_all(dir);
+  }
+  std::uint64_t depth() { return store->stats()->depth; }
+
+  fs::path dir;
+  bbgw::system_clock clock;
+  null_metrics metrics;
+  quiet_logger logger;
+  std::unique_ptr<bbgw::storage::sqlite_store> store;
+  std::unique_ptr<bbgw::events::embedded_broker> broker;
+  std::unique_ptr<bbgw::events::kafka_relay> relay;
+};
+
+// Publishes `per_thread` small events from each of `threads` publishers.
+void publish_all(bbgw::event_sink& sink, int threads, int per_thread, std::atomic<int>& failed) {
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      bbgw::cloud_event ev;
+      ev.source = "/bbgw/bench";
+      ev.type = "eu.bbgateway.test.emitted.v1";
+      ev.family = "bench";
+      for (int i = 0; i < per_thread; ++i) {
+        ev.id = bbgw::new_event_id();
+        ev.partitionkey = "key-" + std::to_string((t * per_thread + i) % 64);
+        ev.time = std::chrono::system_clock::now();
+        ev.data = boost::json::object{{"seq", i}, {"note", "bench"}};
+        if (!sink.publish(ev)) ++failed;
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+}
+
+// End to end: publish -> durable in SQLite -> produced -> acked by the broker -> marked.
+void BM_OutboxToKafka(benchmark::State& state) {
+  int threads = static_cast<int>(state.range(0));
+  int total = static_cast<int>(state.range(1));
+  pipeline p(true);
+  bbgw::events::outbox_sink sink(*p.store, [&] { p.relay->wake(); });
+  std::atomic<int> failed{0};
+  for (auto _ : state) {
+    publish_all(sink, threads, total / threads, failed);
+    while (p.depth() > 0) std::this_thread::sleep_for(1ms);
+  }
+  state.SetItemsProcessed(state.iterations() * (total / threads) * threads);
+  state.counters["failed"] = failed.load();
+  state.counters["delivered"] = static_cast<double>(p.relay->current().delivered_total);
+}
+BENCHMARK(BM_OutboxToKafka)
+    ->Args({4, 200000})
+    ->Args({8, 200000})
+    ->Args({16, 200000})
+    ->Args({32, 200000})
+    ->Args({64, 200000})
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The store alone: durable publishes per second with group commit (no relay).
+void BM_PublishOnly(benchmark::State& state) {
+  int threads = static_cast<int>(state.range(0));
+  int total = static_cast<int>(state.range(1));
+  pipeline p(false);
+  bbgw::events::outbox_sink sink(*p.store);
+  std::atomic<int> failed{0};
+  for (auto _ : state) publish_all(sink, threads, total / threads, failed);
+  state.SetItemsProcessed(state.iterations() * (total / threads) * threads);
+  state.counters["failed"] = failed.load();
+}
+BENCHMARK(BM_PublishOnly)
+    ->Args({1, 50000})
+    ->Args({8, 200000})
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,567 @@
+#include "context/normalise.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json.hpp>
+
+#include "context/sha256.hpp"
+
+namespace bbgw::context {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The media type without parameters, lower case ("application/json; charset=utf-8" -> ...).
+std::string media_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  if (semi != std::string_view::npos) ct = ct.substr(0, semi);
+  return lower(trim(ct));
+}
+
+bool is_tenant(std::string_view s) {
+  return s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
+result<notification> fail(errc e, std::string& why, std::string text) {
+  why = std::move(text);
+  return make_error_code(e);
+}
+
+std::string where(std::size_t i, std::string_view attr = {}) {
+  std::string s = "entity [" + std::to_string(i) + "]";
+  if (!attr.empty()) s += " attribute '" + std::string(attr) + "'";
+  return s;
+}
+
+// Fields every entity of the notification shares.
+struct common {
+  std::string_view broker, subscription, flavour, format;
+  json::value service_path_all;        // v2: one service path for all entities, or null
+  std::vector<std::string> service_paths;  // v2: one per entity when the header lists several
+  json::object notification;
+  json::value context;  // LD @context, else null
+};
+
+// v2 "normalized" attribute: {"type": .., "value": .., "metadata": {..}}.
+bool v2_attribute(std::string_view name, json::value&& v, json::array& out, std::string& why,
+                  std::size_t i) {
+  if (!v.is_object()) {
+    why = where(i, name) + " is not an object (normalized format)";
+    return false;
+  }
+  auto& a = v.as_object();
+  json::object o;
+  o["name"] = name;
+  json::value type = nullptr;
+  if (auto* t = a.if_contains("type")) {
+    if (!t->is_string()) {
+      why = where(i, name) + " has a non-string type";
+      return false;
+    }
+    type = *t;
+  }
+  std::string_view ts = type.is_string() ? std::string_view(type.as_string()) : std::string_view{};
+  std::string_view kind = ts.starts_with("geo:") ? "GeoProperty"
+                          : ts == "Relationship"  ? "Relationship"
+                                                  : "Property";
+  o["kind"] = kind;
+  o["type"] = std::move(type);
+  json::value value = nullptr;
+  if (auto* val = a.if_contains("value")) value = std::move(*val);
+  if (kind == "Relationship")
+    o["object"] = std::move(value);
+  else
+    o["value"] = std::move(value);
+  json::object metadata;
+  if (auto* m = a.if_contains("metadata")) {
+    if (!m->is_object()) {
+      why = where(i, name) + " has metadata that is not an object";
+      return false;
+    }
+    metadata = std::move(m->as_object());
+  }
+  // Lift the metadata NGSI-LD has as first-class fields, so both flavours read alike.
+  for (std::string_view k : {"observedAt", "unitCode"}) {
+    if (auto* md = metadata.if_contains(k); md && md->is_object())
+      if (auto* mv = md->as_object().if_contains("value"); mv && mv->is_string()) o[k] = *mv;
+  }
+  o["metadata"] = std::move(metadata);
+  out.emplace_back(std::move(o));
+  return true;
+}
+
+constexpr std::string_view ld_main_key(std::string_view type) {
+  if (type == "Property" || type == "GeoProperty") return "value";
+  if (type == "Relationship") return "object";
+  if (type == "LanguageProperty") return "languageMap";
+  if (type == "JsonProperty") return "json";
+  if (type == "ListProperty") return "valueList";
+  if (type == "ListRelationship") return "objectList";
+  if (type == "VocabProperty") return "vocab";
+  return {};
+}
+
+bool is_geojson(json::object const& o) {
+  auto* t = o.if_contains("type");
+  if (!t || !t->is_string()) return false;
+  std::string_view s = t->as_string();
+  return (o.contains("coordinates") || o.contains("geometries")) &&
+         (s == "Point" || s == "LineString" || s == "Polygon" || s == "MultiPoint" ||
+          s == "MultiLineString" || s == "MultiPolygon" || s == "GeometryCollection");
+}
+
+// One NGSI-LD attribute instance (normalized or concise; keyValues is handled by the caller).
+bool ld_instance(std::string_view name, json::value&& v, bool concise, json::array& out,
+                 std::string& why, std::size_t i) {
+  json::object o;
+  o["name"] = name;
+  if (!v.is_object() || (concise && is_geojson(v.as_object()))) {
+    if (!concise) {
+      why = where(i, name) + " is not an object (normalized format)";
+      return false;
+    }
+    // Concise: a bare value is a Property, a bare GeoJSON geometry a GeoProperty.
+    bool geo = v.is_object();
+    o["kind"] = geo ? "GeoProperty" : "Property";
+    o["type"] = geo ? "GeoProperty" : "Property";
+    o["value"] = std::move(v);
+    o["metadata"] = json::object{};
+    out.emplace_back(std::move(o));
+    return true;
+  }
+  auto& a = v.as_object();
+  std::string type;
+  if (auto* t = a.if_contains("type")) {
+    if (!t->is_string() || ld_main_key(t->as_string()).empty()) {
+      why = where(i, name) + " has an unknown NGSI-LD attribute type";
+      return false;
+    }
+    type = t->as_string();
+  } else if (concise) {
+    // Concise drops "type": the member that is present says which it is.
+    for (std::string_view t : {"Relationship", "LanguageProperty", "JsonProperty", "ListProperty",
+                               "ListRelationship", "VocabProperty", "Property"}) {
+      if (a.contains(ld_main_key(t))) {
+        type = t;
+        break;
+      }
+    }
+    if (type.empty()) {
+      // An object without any NGSI-LD member is a Property whose value is that object.
+      o["kind"] = "Property";
+      o["type"] = "Property";
+      o["value"] = std::move(v);
+      o["metadata"] = json::object{};
+      out.emplace_back(std::move(o));
+      return true;
+    }
+    if (type == "Property" && a.at("value").is_object() && is_geojson(a.at("value").as_object()))
+      type = "GeoProperty";
+  } else {
+    why = where(i, name) + " has no type (normalized format)";
+    return false;
+  }
+  std::string_view main = ld_main_key(type);
+  auto* payload = a.if_contains(main);
+  if (!payload) {
+    why = where(i, name) + " is a " + type + " without '" + std::string(main) + "'";
+    return false;
+  }
+  o["kind"] = type;
+  o["type"] = type;
+  std::string_view out_key = (type == "Relationship" || type == "ListRelationship") ? "object"
+                             : type == "LanguageProperty"                          ? "languageMap"
+                                                                                   : "value";
+  json::value payload_v = std::move(*payload);
+  // A typed JSON-LD literal {"@type": "DateTime", "@value": "..."} becomes value + valueType.
+  if (payload_v.is_object() && payload_v.as_object().contains("@value")) {
+    auto& lit = payload_v.as_object();
+    if (auto* lt = lit.if_contains("@type"); lt && lt->is_string()) o["valueType"] = *lt;
+    json::value inner = std::move(lit["@value"]);
+    payload_v = std::move(inner);
+  }
+  o[out_key] = std::move(payload_v);
+  json::object metadata;
+  for (auto& kv : a) {
+    std::string_view k = kv.key();
+    if (k == "type" || k == main) continue;
+    if (k == "observedAt" || k == "unitCode" || k == "datasetId") {
+      if (!kv.value().is_string()) {
+        why = where(i, name) + " has a non-string " + std::string(k);
+        return false;
+      }
+      o[k] = kv.value();
+      continue;
+    }
+    metadata[k] = std::move(kv.value());  // sub-properties, createdAt, modifiedAt, ...
+  }
+  o["metadata"] = std::move(metadata);
+  out.emplace_back(std::move(o));
+  return true;
+}
+
+}  // namespace
+
+correlator parse_correlator(std::string_view header) {
+  correlator c;
+  auto semi = header.find(';');
+  c.base = std::string(trim(header.substr(0, semi)));
+  while (semi != std::string_view::npos) {
+    header = header.substr(semi + 1);
+    semi = header.find(';');
+    auto param = trim(header.substr(0, semi));
+    auto eq = param.find('=');
+    if (eq == std::string_view::npos || lower(trim(param.substr(0, eq))) != "cbnotif") continue;
+    auto num = trim(param.substr(eq + 1));
+    long long n = 0;
+    bool ok = !num.empty() && num.size() <= 18;
+    for (char ch : num) {
+      if (ch < '0' || ch > '9') ok = false;
+      n = n * 10 + (ch - '0');
+    }
+    if (ok) c.cbnotif = n;
+  }
+  return c;
+}
+
+std::optional<std::string> link_context(std::string_view link, bool& malformed) {
+  malformed = false;
+  // Link: <uri>; rel="..."; type="...", <uri2>; rel=...
+  while (!trim(link).empty()) {
+    link = trim(link);
+    if (link.front() != '<') {
+      malformed = true;
+      return std::nullopt;
+    }
+    auto close = link.find('>');
+    if (close == std::string_view::npos) {
+      malformed = true;
+      return std::nullopt;
+    }
+    std::string uri(link.substr(1, close - 1));
+    link = link.substr(close + 1);
+    // Parameters run to the next ',' that is outside quotes.
+    std::size_t end = 0;
+    bool quoted = false;
+    for (; end < link.size(); ++end) {
+      if (link[end] == '"') quoted = !quoted;
+      if (link[end] == ',' && !quoted) break;
+    }
+    std::string_view params = link.substr(0, end);
+    link = end < link.size() ? link.substr(end + 1) : std::string_view{};
+    bool is_context = false;
+    while (!params.empty()) {
+      auto semi = params.find(';');
+      auto p = trim(params.substr(0, semi));
+      params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+      auto eq = p.find('=');
+      if (eq == std::string_view::npos) continue;
+      auto value = trim(p.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      if (lower(trim(p.substr(0, eq))) == "rel" && value == "http://www.w3.org/ns/json-ld#context")
+        is_context = true;
+    }
+    if (uri.empty()) {
+      malformed = true;
+      return std::nullopt;
+    }
+    if (is_context) return uri;
+  }
+  return std::nullopt;
+}
+
+std::string uuid_from_digest(std::array<std::uint8_t, 32> const& d) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::array<std::uint8_t, 16> b;
+  std::copy_n(d.begin(), 16, b.begin());
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x80);  // version 8 (RFC 9562)
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // variant 10
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
+    s += hex[b[i] >> 4];
+    s += hex[b[i] & 15];
+  }
+  return s;
+}
+
+result<notification> normalise(notification_input const& in, std::string& why) {
+  bool const v2 = in.broker.flavour == flavour::ngsi_v2;
+  notification out;
+
+  // Content type first: a body in another media type is not read at all.
+  auto ct = in.headers.get("Content-Type");
+  std::string mt = ct ? media_type(*ct) : std::string{};
+  bool ld_json = mt == "application/ld+json";
+  if (mt != "application/json" && !(ld_json && !v2))
+    return fail(errc::unsupported_media_type, why,
+                "Content-Type must be application/json" +
+                    std::string(v2 ? "" : " or application/ld+json") +
+                    (ct ? ", got '" + std::string(*ct) + "'" : ", got none"));
+
+  json::error_code ec;
+  json::value body = json::parse(in.body, ec);
+  if (ec) return fail(errc::malformed_json, why, "the body is not JSON: " + ec.message());
+
+  common c;
+  c.broker = in.broker.name;
+  c.subscription = in.subscription.name;
+  c.flavour = flavour_name(in.broker.flavour);
+
+  // Tenant: the header the broker sends, which must agree with the configured tenant.
+  auto tenant_header = in.headers.get(v2 ? "Fiware-Service" : "NGSILD-Tenant");
+  out.tenant = tenant_header ? std::string(trim(*tenant_header)) : in.broker.tenant;
+  if (!is_tenant(out.tenant))
+    return fail(errc::invalid_notification, why, "the tenant header is not a valid tenant name");
+  if (!in.broker.tenant.empty() && lower(out.tenant) != lower(in.broker.tenant))
+    return fail(errc::invalid_notification, why,
+                "the notification's tenant is not the subscription's tenant");
+
+  std::string format;
+  json::array* data = nullptr;
+  json::array single;  // simplified v2 formats: the body is the entity itself
+  std::string notification_key;
+  std::string correlator_text;
+
+  if (v2) {
+    auto f = in.headers.get("Ngsiv2-AttrsFormat");
+    format = f ? std::string(trim(*f)) : in.subscription.format;
+    if (format != "normalized" && format != "keyValues" && format != "simplifiedNormalized" &&
+        format != "simplifiedKeyValues")
+      return fail(errc::invalid_notification, why, "unsupported Ngsiv2-AttrsFormat '" + format + "'");
+    if (!body.is_object()) return fail(errc::invalid_notification, why, "the body is not a JSON object");
+    json::value sub_id = nullptr;
+    if (format.starts_with("simplified")) {
+      single.emplace_back(std::move(body));
+      data = &single;
+    } else {
+      auto& o = body.as_object();
+      auto* d = o.if_contains("data");
+      if (!d || !d->is_array()) return fail(errc::invalid_notification, why, "missing 'data' array");
+      data = &d->as_array();
+      if (auto* s = o.if_contains("subscriptionId")) {
+        if (!s->is_string()) return fail(errc::invalid_notification, why, "subscriptionId is not a string");
+        sub_id = *s;
+      }
+    }
+    auto corr = in.headers.get("Fiware-Correlator");
+    json::value corr_base = nullptr, cbnotif = nullptr;
+    if (corr) {
+      auto pc = parse_correlator(*corr);
+      correlator_text = pc.base + ";cbnotif=" + std::to_string(pc.cbnotif);
+      if (!pc.base.empty()) corr_base = pc.base;
+      if (pc.cbnotif >= 0) cbnotif = pc.cbnotif;
+      notification_key = correlator_text;
+    }
+    c.notification = json::object{{"id", nullptr},
+                                  {"subscriptionId", std::move(sub_id)},
+                                  {"correlator", std::move(corr_base)},
+                                  {"cbnotif", std::move(cbnotif)},
+                                  {"notifiedAt", nullptr}};
+    // Orion sends the entities' service paths, comma-separated when there are several.
+    auto sp = in.headers.get("Fiware-ServicePath");
+    std::string all = sp ? std::string(trim(*sp))
+                         : (in.broker.service_path.empty() ? "/" : in.broker.service_path);
+    if (all.find(',') == std::string::npos) {
+      c.service_path_all = all;
+    } else {
+      std::string_view rest = all;
+      while (true) {
+        auto comma = rest.find(',');
+        c.service_paths.emplace_back(trim(rest.substr(0, comma)));
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
+      }
+    }
+  } else {
+    if (!body.is_object()) return fail(errc::invalid_notification, why, "the body is not a JSON object");
+    auto& o = body.as_object();
+    auto f = in.headers.get("Ngsild-Attribute-Format");
+    if (f) {
+      auto lf = lower(trim(*f));
+      format = lf == "normalized" ? "normalized" : lf == "concise" ? "concise"
+               : lf == "keyvalues" || lf == "simplified" ? "keyValues" : "";
+      if (format.empty())
+        return fail(errc::invalid_notification, why, "unsupported Ngsild-Attribute-Format");
+    } else {
+      format = in.subscription.format;
+    }
+    if (auto* t = o.if_contains("type"); t && !(t->is_string() && t->as_string() == "Notification"))
+      return fail(errc::invalid_notification, why, "type is not \"Notification\"");
+    auto* d = o.if_contains("data");
+    if (!d || !d->is_array()) return fail(errc::invalid_notification, why, "missing 'data' array");
+    data = &d->as_array();
+    // @context: in the body for application/ld+json, in a Link header for application/json.
+    auto* body_ctx = o.if_contains("@context");
+    if (ld_json) {
+      if (!body_ctx || !(body_ctx->is_string() || body_ctx->is_array() || body_ctx->is_object()))
+        return fail(errc::invalid_notification, why, "application/ld+json without @context in the body");
+      c.context = body_ctx->is_array() ? std::move(*body_ctx) : json::value(json::array{std::move(*body_ctx)});
+    } else {
+      if (body_ctx)
+        return fail(errc::invalid_notification, why,
+                    "@context in an application/json body (send it in a Link header)");
+      bool malformed = false;
+      std::optional<std::string> lc;
+      if (auto link = in.headers.get("Link")) lc = link_context(*link, malformed);
+      if (malformed) return fail(errc::invalid_notification, why, "the Link header is malformed");
+      c.context = json::array{json::string(
+          lc ? *lc : std::string("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"))};
+    }
+    json::value id = nullptr, sub_id = nullptr, at = nullptr;
+    for (auto [k, dst] : {std::pair{"id", &id}, {"subscriptionId", &sub_id}, {"notifiedAt", &at}}) {
+      if (auto* v = o.if_contains(k)) {
+        if (!v->is_string()) return fail(errc::invalid_notification, why, std::string(k) + " is not a string");
+        *dst = *v;
+      }
+    }
+    if (id.is_string()) notification_key = id.as_string();
+    c.notification = json::object{{"id", std::move(id)},
+                                  {"subscriptionId", std::move(sub_id)},
+                                  {"correlator", nullptr},
+                                  {"cbnotif", nullptr},
+                                  {"notifiedAt", std::move(at)}};
+  }
+  c.format = format;
+
+  std::size_t const n = data->size();
+  if (n == 0) return fail(errc::invalid_notification, why, "'data' is empty");
+  if (n > in.max_entities)
+    return fail(errc::too_many_entities, why,
+                std::to_string(n) + " entities exceed the limit of " + std::to_string(in.max_entities));
+  if (!c.service_paths.empty() && c.service_paths.size() != n)
+    return fail(errc::invalid_notification, why,
+                "Fiware-ServicePath lists " + std::to_string(c.service_paths.size()) +
+                    " paths for " + std::to_string(n) + " entities");
+
+  // The notification's identity: who sent it, its id or correlator, and the exact bytes, so a
+  // redelivery names the same record and event ids while a reused correlator does not collide.
+  sha256 h;
+  update_field(h, "bbgw-context-notification-v1");
+  update_field(h, in.broker.name);
+  update_field(h, in.subscription.name);
+  update_field(h, notification_key);
+  update_field(h, in.body);
+  auto note_digest = h.finish();
+  out.dedupe_key = to_hex(note_digest);
+  std::string_view note_bytes(reinterpret_cast<char const*>(note_digest.data()), note_digest.size());
+
+  bool const key_values = format == "keyValues" || format == "simplifiedKeyValues";
+  bool const concise = format == "concise";
+  out.entities.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& ev = (*data)[i];
+    if (!ev.is_object()) return fail(errc::invalid_entity, why, where(i) + " is not an object");
+    auto& e = ev.as_object();
+    auto* id = e.if_contains("id");
+    if (!id || !id->is_string() || id->as_string().empty())
+      return fail(errc::invalid_entity, why, where(i) + " has no id");
+    entity_update u;
+    u.id = id->as_string();
+    json::value types = nullptr;
+    auto* t = e.if_contains("type");
+    if (!t) {
+      if (!v2) return fail(errc::invalid_entity, why, where(i) + " has no type");
+      u.type = "Thing";  // the NGSI-v2 default entity type
+    } else if (t->is_string() && !t->as_string().empty()) {
+      u.type = t->as_string();
+    } else if (!v2 && t->is_array() && !t->as_array().empty() &&
+               std::all_of(t->as_array().begin(), t->as_array().end(),
+                           [](json::value const& x) { return x.is_string() && !x.as_string().empty(); })) {
+      u.type = t->as_array().front().as_string();
+      types = *t;
+    } else {
+      return fail(errc::invalid_entity, why, where(i) + " has an invalid type");
+    }
+
+    json::object d;
+    d["id"] = u.id;
+    d["type"] = u.type;
+    if (!types.is_null()) d["types"] = std::move(types);
+    d["tenant"] = out.tenant;
+    if (v2)
+      d["servicePath"] = c.service_paths.empty() ? c.service_path_all : json::value(c.service_paths[i]);
+    else
+      d["servicePath"] = nullptr;
+    d["broker"] = c.broker;
+    d["flavour"] = c.flavour;
+    d["subscription"] = c.subscription;
+    d["format"] = c.format;
+    json::object note = c.notification;
+    note["index"] = i;
+    note["count"] = n;
+    d["notification"] = std::move(note);
+    d["context"] = c.context;
+
+    json::array attrs;
+    json::object system;
+    for (auto& kv : e) {
+      std::string_view k = kv.key();
+      if (k == "id" || k == "type") continue;
+      if (!v2 && (k == "@context")) continue;
+      if (!v2 && (k == "scope" || k == "createdAt" || k == "modifiedAt" || k == "deletedAt")) {
+        system[k] = std::move(kv.value());
+        continue;
+      }
+      if (key_values) {
+        attrs.emplace_back(json::object{{"name", k},
+                                        {"kind", nullptr},
+                                        {"type", nullptr},
+                                        {"value", std::move(kv.value())},
+                                        {"metadata", json::object{}}});
+        continue;
+      }
+      if (v2) {
+        if (!v2_attribute(k, std::move(kv.value()), attrs, why, i)) return make_error_code(errc::invalid_entity);
+        continue;
+      }
+      // NGSI-LD: an array of instances is a multi-attribute (one instance per datasetId).
+      if (kv.value().is_array() && !concise) {
+        auto& arr = kv.value().as_array();
+        if (arr.empty()) return fail(errc::invalid_entity, why, where(i, k) + " is an empty array");
+        for (auto& inst : arr)
+          if (!ld_instance(k, std::move(inst), false, attrs, why, i)) return make_error_code(errc::invalid_entity);
+      } else if (kv.value().is_array() && concise &&
+                 std::all_of(kv.value().as_array().begin(), kv.value().as_array().end(),
+                             [](json::value const& x) { return x.is_object() && x.as_object().contains("datasetId"); }) &&
+                 !kv.value().as_array().empty()) {
+        for (auto& inst : kv.value().as_array())
+          if (!ld_instance(k, std::move(inst), true, attrs, why, i)) return make_error_code(errc::invalid_entity);
+      } else {
+        if (!ld_instance(k, std::move(kv.value()), concise, attrs, why, i)) return make_error_code(errc::invalid_entity);
+      }
+    }
+    if (!system.empty()) d["system"] = std::move(system);
+    d["attributes"] = std::move(attrs);
+
+    sha256 eh;
+    update_field(eh, "bbgw-context-entity-v1");
+    update_field(eh, note_bytes);
+    update_field(eh, std::to_string(i));
+    update_field(eh, u.id);
+    u.event_id = uuid_from_digest(eh.finish());
+    u.data = std::move(d);
+    out.entities.push_back(std::move(u));
+  }
+  return out;
+}
+
+}  // namespace bbgw::context

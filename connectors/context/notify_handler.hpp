@@ -1,0 +1,58 @@
+#pragma once
+// POST {notify_path_prefix}/{broker}/{subscription}: checks the subscription's token, normalises
+// the notification and emits one event per entity in ONE store transaction together with a
+// dedupe record, answering 204 only once that transaction is durable.
+#include <map>
+#include <string>
+#include <utility>
+
+#include "bbgw/clock.hpp"
+#include "bbgw/connector.hpp"
+#include "bbgw/logger.hpp"
+#include "bbgw/metrics.hpp"
+#include "bbgw/store.hpp"
+#include "context/config.hpp"
+#include "context/context_errc.hpp"
+
+namespace bbgw::context {
+
+// The store namespace of the dedupe records (key: the notification's dedupe key).
+inline constexpr std::string_view dedupe_namespace = "context.notification";
+// The header that carries the notify token (alternative: the `token` query parameter).
+inline constexpr std::string_view token_header = "X-Bbgw-Notify-Token";
+
+class notify_handler {
+ public:
+  notify_handler(context_config const& cfg, store& db, clock const& time, metrics& stats,
+                 logger& log);
+
+  // Expects the router's {broker} and {subscription} parameters.
+  response handle(request const& r);
+  // The route (execution::worker; body limit twice body_limit so that bodies up to that size
+  // get the NGSI 413 from the handler rather than the server's generic one).
+  route make_route();
+
+  // The NGSI error body: {"error": ..., "description": ...}.
+  static response ngsi_error_response(errc e, std::string const& description);
+
+ private:
+  struct sub_metrics {
+    counter* accepted;
+    counter* duplicate;
+    counter* entities;
+  };
+  response reject(errc e, std::string const& description, request const& r,
+                  broker_config const* b = nullptr, subscription_config const* s = nullptr);
+
+  context_config const& cfg_;
+  store& db_;
+  clock const& time_;
+  logger& log_;
+  std::map<std::pair<std::string, std::string>,
+           std::pair<std::pair<broker_config const*, subscription_config const*>, sub_metrics>,
+           std::less<>>
+      subs_;
+  std::map<errc, counter*> rejected_;
+};
+
+}  // namespace bbgw::context

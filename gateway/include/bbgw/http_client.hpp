@@ -1,0 +1,43 @@
+#pragma once
+// Outbound HTTP(S) for connectors (context-broker subscriptions, eTranslation, AS4 sending):
+// blocking, so call it from a worker or a connector's own thread, never from an I/O handler.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "bbgw/header_list.hpp"
+#include "bbgw/result.hpp"
+
+namespace bbgw {
+
+struct client_tls {
+  std::string ca_file;           // PEM bundle to verify the server; empty = system store
+  std::string certificate_file;  // client certificate (mTLS), PEM; optional
+  std::string private_key_file;  // PEM; with certificate_file
+};
+
+struct client_request {
+  std::string method = "GET";
+  std::string url;  // http:// or https://
+  header_list headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};  // connect + exchange
+  std::optional<client_tls> tls;             // for https: trust and client certificate
+  std::size_t max_response_body = 16 * 1024 * 1024;
+};
+
+struct client_response {
+  unsigned status = 0;
+  header_list headers;
+  std::string body;
+};
+
+class http_client {
+ public:
+  virtual ~http_client() = default;
+  // Transport failures (DNS, connect, TLS, timeout, oversized or malformed response) are errors;
+  // any HTTP status, 4xx and 5xx included, is a response.
+  virtual result<client_response> send(client_request const& req) = 0;
+};
+
+}  // namespace bbgw

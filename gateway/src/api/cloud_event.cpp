@@ -1,0 +1,263 @@
+#include "bbgw/cloud_event.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include <openssl/rand.h>
+#include <boost/json.hpp>
+
+#include "bbgw/cloud_event_errc.hpp"
+
+namespace bbgw {
+
+namespace cloudevents {
+
+namespace {
+
+class category_impl final : public boost::system::error_category {
+ public:
+  char const* name() const noexcept override { return "bbgw.cloudevents"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::malformed_json:
+        return "cloudevent: malformed JSON";
+      case errc::not_an_object:
+        return "cloudevent: not a JSON object";
+      case errc::missing_attribute:
+        return "cloudevent: missing required attribute";
+      case errc::mistyped_attribute:
+        return "cloudevent: attribute has the wrong type";
+      case errc::unsupported_specversion:
+        return "cloudevent: unsupported specversion";
+      case errc::invalid_time:
+        return "cloudevent: time is not RFC 3339";
+      case errc::unsupported_data:
+        return "cloudevent: unsupported data encoding";
+    }
+    return "cloudevent: unknown error";
+  }
+};
+
+}  // namespace
+
+boost::system::error_category const& category() noexcept {
+  static category_impl const instance;  // error categories are singletons by design
+  return instance;
+}
+
+}  // namespace cloudevents
+
+namespace {
+
+namespace json = boost::json;
+using cloudevents::errc;
+
+// "application/json", "text/json", "application/x+json", with or without parameters.
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  if (semi != std::string_view::npos) ct = ct.substr(0, semi);
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  std::string lower(ct);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json" || lower == "text/json" ||
+         (lower.size() > 5 && lower.ends_with("+json"));
+}
+
+int digits(std::string_view s, std::size_t pos, std::size_t n, bool& ok) {
+  int v = 0;
+  if (pos + n > s.size()) {
+    ok = false;
+    return 0;
+  }
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') {
+      ok = false;
+      return 0;
+    }
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
+std::optional<sys_time> parse_rfc3339(std::string_view s) {
+  using namespace std::chrono;
+  bool ok = true;
+  int y = digits(s, 0, 4, ok), mo = digits(s, 5, 2, ok), d = digits(s, 8, 2, ok);
+  int h = digits(s, 11, 2, ok), mi = digits(s, 14, 2, ok), se = digits(s, 17, 2, ok);
+  if (!ok || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  std::size_t pos = 19;
+  nanoseconds frac{0};
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t start = pos;
+    std::int64_t ns = 0, scale = 100'000'000;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      ns += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+    frac = nanoseconds{ns};
+  }
+  if (pos >= s.size()) return std::nullopt;
+  minutes offset{0};
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh = digits(s, pos + 1, 2, ok), om = digits(s, pos + 4, 2, ok);
+    if (!ok || s[pos + 3] != ':' || oh > 23 || om > 59) return std::nullopt;
+    offset = hours{oh} + minutes{om};
+    if (s[pos] == '-') offset = -offset;
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + frac - offset;
+  return time_point_cast<sys_time::duration>(t);
+}
+
+// Reads an optional string attribute; a present attribute must be a non-empty string.
+result<std::optional<std::string>> optional_string(json::object const& o, std::string_view key) {
+  auto const* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string() || v->as_string().empty()) return errc::mistyped_attribute;
+  return std::optional<std::string>{std::string(v->as_string())};
+}
+
+result<std::string> required_string(json::object const& o, std::string_view key) {
+  auto const* v = o.if_contains(key);
+  if (!v) return errc::missing_attribute;
+  if (!v->is_string() || v->as_string().empty()) return errc::mistyped_attribute;
+  return std::string(v->as_string());
+}
+
+}  // namespace
+
+std::string format_rfc3339(sys_time t) {
+  using namespace std::chrono;
+  auto us = floor<microseconds>(t);
+  auto day = floor<days>(us);
+  year_month_day ymd{day};
+  hh_mm_ss<microseconds> tod{us - day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
+                static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
+                static_cast<long long>(tod.subseconds().count()));
+  return buf;
+}
+
+std::string new_event_id() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    // The CSPRNG failing is not expected; fall back to the clock mixed with a stack address
+    // so that ids stay unique enough rather than failing the data path.
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto addr = reinterpret_cast<std::uintptr_t>(&b);
+    for (std::size_t i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(now >> (8 * i));
+    for (std::size_t i = 0; i < 8; ++i) b[8 + i] = static_cast<unsigned char>(addr >> (8 * i));
+  }
+  // UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Time-ordered ids
+  // keep the outbox's unique index append-mostly (a random v4 id touches a random page).
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  for (std::size_t i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);  // version 7
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(hex[b[i] >> 4]);
+    out.push_back(hex[b[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::string to_structured_json(cloud_event const& ev) {
+  json::object o;
+  o.reserve(12);
+  o.emplace("specversion", cloud_event::specversion);
+  o.emplace("id", ev.id);
+  o.emplace("source", ev.source);
+  o.emplace("type", ev.type);
+  if (ev.subject) o.emplace("subject", *ev.subject);
+  o.emplace("time", format_rfc3339(ev.time));
+  if (!ev.datacontenttype.empty()) o.emplace("datacontenttype", ev.datacontenttype);
+  if (ev.dataschema) o.emplace("dataschema", *ev.dataschema);
+  if (!ev.partitionkey.empty()) o.emplace("partitionkey", ev.partitionkey);
+  if (ev.requestid) o.emplace("requestid", *ev.requestid);
+  if (!ev.data.is_null()) {
+    // Absent datacontenttype means JSON (CloudEvents JSON format, 3.1).
+    if (ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype))
+      o.emplace("data", ev.data);
+    else if (ev.data.is_string())
+      o.emplace("data", ev.data);
+    else
+      o.emplace("data", json::serialize(ev.data));
+  }
+  return json::serialize(o);
+}
+
+result<cloud_event> from_structured_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return errc::malformed_json;
+  if (!v.is_object()) return errc::not_an_object;
+  auto const& o = v.as_object();
+
+  auto const* sv = o.if_contains("specversion");
+  if (!sv) return errc::missing_attribute;
+  if (!sv->is_string()) return errc::mistyped_attribute;
+  if (sv->as_string() != cloud_event::specversion) return errc::unsupported_specversion;
+
+  cloud_event ev;
+  auto id = required_string(o, "id");
+  if (!id) return id.error();
+  ev.id = std::move(*id);
+  auto source = required_string(o, "source");
+  if (!source) return source.error();
+  ev.source = std::move(*source);
+  auto type = required_string(o, "type");
+  if (!type) return type.error();
+  ev.type = std::move(*type);
+
+  auto subject = optional_string(o, "subject");
+  auto time_text = optional_string(o, "time");
+  auto ct = optional_string(o, "datacontenttype");
+  auto dataschema = optional_string(o, "dataschema");
+  auto pk = optional_string(o, "partitionkey");
+  auto requestid = optional_string(o, "requestid");
+  for (auto const* r : {&subject, &time_text, &ct, &dataschema, &pk, &requestid})
+    if (!*r) return r->error();
+  ev.subject = std::move(*subject);
+  if (*time_text) {
+    auto t = parse_rfc3339(**time_text);
+    if (!t) return errc::invalid_time;
+    ev.time = *t;
+  }
+  ev.datacontenttype = *ct ? std::move(**ct) : std::string{};
+  ev.dataschema = std::move(*dataschema);
+  if (*pk) ev.partitionkey = std::move(**pk);
+  ev.requestid = std::move(*requestid);
+
+  if (o.contains("data_base64")) return errc::unsupported_data;
+  if (auto const* d = o.if_contains("data")) {
+    if (!ev.datacontenttype.empty() && !is_json_content_type(ev.datacontenttype) && !d->is_string())
+      return errc::unsupported_data;
+    ev.data = *d;
+  }
+  return ev;
+}
+
+}  // namespace bbgw

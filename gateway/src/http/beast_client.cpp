@@ -1,0 +1,141 @@
+#include "http/beast_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <openssl/ssl.h>
+
+namespace bbgw::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+namespace {
+
+class client_category_impl final : public boost::system::error_category {
+ public:
+  char const* name() const noexcept override { return "bbgw.http_client"; }
+  std::string message(int ev) const override {
+    switch (static_cast<client_errc>(ev)) {
+      case client_errc::bad_url: return "malformed URL";
+      case client_errc::unsupported_scheme: return "only http and https URLs are supported";
+      case client_errc::resolve_failed: return "host name could not be resolved";
+      case client_errc::connect_failed: return "connection failed";
+      case client_errc::tls_failed: return "TLS handshake or certificate verification failed";
+      case client_errc::timeout: return "request timed out";
+      case client_errc::protocol_error: return "malformed HTTP response";
+      case client_errc::body_too_large: return "response body too large";
+    }
+    return "http client error";
+  }
+};
+
+template <class Stream>
+bbgw::result<bbgw::client_response> exchange(Stream& stream, beast::tcp_stream& tcp,
+                                             bhttp::request<bhttp::string_body>& req,
+                                             bbgw::client_request const& in,
+                                             std::chrono::steady_clock::time_point deadline) {
+  beast::error_code ec;
+  tcp.expires_at(deadline);
+  bhttp::write(stream, req, ec);
+  if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(in.max_response_body);
+  parser.header_limit(64 * 1024);
+  bhttp::read(stream, buf, parser, ec);
+  if (ec == bhttp::error::body_limit) return client_errc::body_too_large;
+  if (ec == beast::error::timeout) return client_errc::timeout;
+  if (ec) return client_errc::protocol_error;
+  auto& res = parser.get();
+  bbgw::client_response out;
+  out.status = res.result_int();
+  for (auto const& f : res) out.headers.add(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(res.body());
+  return out;
+}
+
+}  // namespace
+
+boost::system::error_category const& client_category() noexcept {
+  static client_category_impl const cat;
+  return cat;
+}
+
+bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request const& in) {
+  auto url = boost::urls::parse_absolute_uri(in.url);
+  if (!url) return client_errc::bad_url;
+  std::string scheme(url->scheme());
+  bool tls = scheme == "https";
+  if (!tls && scheme != "http") return client_errc::unsupported_scheme;
+  std::string host(url->host_name().empty() ? url->encoded_host().decode() : url->host_name());
+  if (url->host_type() == boost::urls::host_type::ipv6) host = std::string(url->host_ipv6_address().to_string());
+  std::string port = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
+  std::string target(url->encoded_target());
+  if (target.empty()) target = "/";
+
+  auto deadline = std::chrono::steady_clock::now() + in.timeout;
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return client_errc::resolve_failed;
+
+  bhttp::request<bhttp::string_body> req;
+  req.method_string(in.method);
+  req.target(target);
+  req.version(11);
+  std::string host_header(url->encoded_host_and_port());
+  req.set(bhttp::field::host, host_header);
+  req.set(bhttp::field::user_agent, "bbgw");
+  for (auto const& [k, v] : in.headers) req.insert(k, v);
+  req.body() = in.body;
+  if (!in.body.empty() || in.method == "POST" || in.method == "PUT" || in.method == "PATCH")
+    req.prepare_payload();
+  req.keep_alive(false);
+
+  if (!tls) {
+    beast::tcp_stream stream(ioc);
+    stream.expires_at(deadline);
+    stream.connect(endpoints, ec);
+    if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+    auto r = exchange(stream, stream, req, in, deadline);
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    return r;
+  }
+
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  if (in.tls && !in.tls->ca_file.empty()) {
+    ctx.load_verify_file(in.tls->ca_file, ec);
+    if (ec) return client_errc::tls_failed;
+  } else {
+    ctx.set_default_verify_paths(ec);
+  }
+  if (in.tls && !in.tls->certificate_file.empty()) {
+    ctx.use_certificate_chain_file(in.tls->certificate_file, ec);
+    if (!ec) ctx.use_private_key_file(in.tls->private_key_file, asio::ssl::context::pem, ec);
+    if (ec) return client_errc::tls_failed;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()))
+    return client_errc::tls_failed;
+  stream.set_verify_callback(asio::ssl::host_name_verification(host));
+  beast::get_lowest_layer(stream).expires_at(deadline);
+  beast::get_lowest_layer(stream).connect(endpoints, ec);
+  if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::tls_failed;
+  auto r = exchange(stream, beast::get_lowest_layer(stream), req, in, deadline);
+  stream.shutdown(ec);  // a peer closing without close_notify is common; ignore
+  return r;
+}
+
+}  // namespace bbgw::http

@@ -1,0 +1,1004 @@
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <openssl/rand.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "bbgw/request.hpp"
+#include "bbgw/response.hpp"
+#include "http/tls_context.hpp"
+
+namespace bbgw::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Method label values for requests that matched no route: a fixed set keeps the label bounded.
+constexpr std::array<std::string_view, 10> unmatched_methods = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "other"};
+
+constexpr unsigned min_status = 100, max_status = 599;
+constexpr std::size_t status_slots = max_status - min_status + 1;
+
+std::vector<double> latency_buckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+}
+
+bool request_id_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '-';
+}
+
+bool acceptable_request_id(std::string_view v) noexcept {
+  return !v.empty() && v.size() <= 128 && std::all_of(v.begin(), v.end(), request_id_char);
+}
+
+// Request ids: 128 random bits as 32 hex digits. Ids correlate logs and events; they are not
+// secrets, so a per-connection xoshiro256** seeded from the CSPRNG is enough and keeps the
+// OpenSSL DRBG (locks, fork checks) off the per-request path.
+class request_id_source {
+ public:
+  request_id_source() {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(s_), sizeof s_) != 1) {
+      auto t = static_cast<std::uint64_t>(steady::now().time_since_epoch().count());
+      for (auto& w : s_) w = t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+    }
+    if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
+  }
+  std::string next() {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out(32, '0');
+    for (int half = 0; half < 2; ++half) {
+      std::uint64_t v = step();
+      for (int i = 0; i < 16; ++i, v >>= 4) out[half * 16 + i] = hex[v & 0xf];
+    }
+    return out;
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t step() {
+    std::uint64_t const result = rotl(s_[1] * 5, 7) * 9;
+    std::uint64_t const t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  std::uint64_t s_[4];
+};
+
+bool tchar(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool valid_field_name(std::string_view n) noexcept {
+  return !n.empty() && std::all_of(n.begin(), n.end(), tchar);
+}
+
+// No CR, LF, NUL or other controls except HTAB: a handler can never split the response.
+bool valid_field_value(std::string_view v) noexcept {
+  return std::all_of(v.begin(), v.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+  });
+}
+
+// Fields the server owns: a handler's value for them is ignored.
+bool server_owned_field(std::string_view n) noexcept {
+  for (std::string_view f : {"content-length", "transfer-encoding", "connection", "keep-alive",
+                             "date", "server", "x-request-id", "upgrade", "trailer"})
+    if (bbgw::iequals(n, f)) return true;
+  return false;
+}
+
+// RFC 9110 IMF-fixdate, formatted without the locale; recomputed once a second per connection.
+class date_cache {
+ public:
+  std::string_view get() {
+    std::time_t now = std::time(nullptr);
+    if (now != sec_) {
+      sec_ = now;
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      static constexpr char const* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+      static constexpr char const* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+      std::snprintf(text_, sizeof text_, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec);
+    }
+    return {text_, 29};
+  }
+
+ private:
+  std::time_t sec_ = -1;
+  char text_[32] = {};
+};
+
+std::string format_endpoint(tcp::endpoint const& ep) {
+  auto a = ep.address();
+  std::string out = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  out += ':';
+  out += std::to_string(ep.port());
+  return out;
+}
+
+bool is_parse_error(error_code const& ec) noexcept {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+         ec != bhttp::error::need_more && ec != bhttp::error::need_buffer;
+}
+
+// What a handler produced, or that it threw (handlers should not throw; we answer 500).
+struct handler_outcome {
+  bbgw::response resp;
+  bool threw = false;
+  std::string what;
+};
+
+handler_outcome invoke_handler(bbgw::route const& r, bbgw::request const& req) noexcept {
+  handler_outcome o;
+  try {
+    o.resp = r.handle(req);
+  } catch (std::exception const& e) {
+    o.threw = true;
+    o.what = e.what();
+  } catch (...) {
+    o.threw = true;
+    o.what = "non-standard exception";
+  }
+  return o;
+}
+
+// Runs the handler on the worker pool and completes on the caller's executor (the connection's
+// strand). The outstanding-work guard keeps the io_context running while the worker runs.
+template <class CompletionToken>
+auto async_run_on_worker(asio::thread_pool& pool, bbgw::route const& r, bbgw::request const& req,
+                         CompletionToken&& token) {
+  return asio::async_initiate<CompletionToken, void(handler_outcome)>(
+      [&pool](auto completion, bbgw::route const* r, bbgw::request const* req) {
+        auto work = asio::prefer(asio::get_associated_executor(completion),
+                                 asio::execution::outstanding_work.tracked);
+        asio::post(pool, [r, req, completion = std::move(completion),
+                          work = std::move(work)]() mutable {
+          auto out = invoke_handler(*r, *req);
+          asio::post(work, [completion = std::move(completion), out = std::move(out)]() mutable {
+            std::move(completion)(std::move(out));
+          });
+        });
+      },
+      token, &r, &req);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct server::impl {
+  // Per route (and one for "unmatched"): the duration histogram and a lazily filled table of
+  // request counters indexed by listener, method and status, so the hot path never builds
+  // label strings or takes a lock once a combination has been seen.
+  struct route_metrics {
+    std::string label;
+    std::vector<std::string> methods;
+    histogram* duration = nullptr;
+    std::unique_ptr<std::atomic<counter*>[]> counters;
+  };
+
+  struct listener {
+    listener_settings cfg;
+    std::size_t index = 0;
+    std::unique_ptr<ssl::context> tls;
+    std::unique_ptr<tcp::acceptor> acceptor;
+  };
+
+  // What shutdown needs to reach a connection. `idle` and `close` are only touched on the
+  // connection's strand.
+  struct conn_handle {
+    asio::any_io_executor ex;
+    bool idle = false;
+    std::function<void()> close;
+  };
+
+  impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& log);
+  ~impl();
+
+  counter& requests_counter(route_metrics& rm, std::size_t listener, std::size_t method_slot,
+                            unsigned status);
+  route_metrics& metrics_for(bbgw::route const* r) {
+    if (!r) return unmatched_;
+    auto it = by_route_.find(r);
+    return it == by_route_.end() ? unmatched_ : *it->second;
+  }
+
+  std::vector<bound_listener> start();
+  void run();
+  void begin_shutdown();  // on control_
+  void close_all();       // on control_
+  void connection_ended();
+
+  asio::awaitable<void> accept_loop(listener& l);
+  asio::awaitable<void> serve(listener& l, tcp::socket sock, std::shared_ptr<conn_handle> h);
+  template <class Stream>
+  asio::awaitable<void> session(listener& l, Stream& stream, conn_handle& h, bool reject);
+
+  server_settings cfg_;
+  router router_;
+  bbgw::metrics& metrics_;
+  bbgw::logger& log_;
+  unsigned io_threads_;
+
+  counter* rejected_max_;
+  counter* rejected_tls_;
+  counter* timeout_read_;
+  counter* timeout_idle_;
+  counter* timeout_write_;
+  counter* timeout_handshake_;
+  counter* bad_malformed_;
+  counter* bad_header_;
+  counter* bad_body_;
+  counter* bad_target_;
+  gauge* open_gauge_;
+  std::vector<std::unique_ptr<route_metrics>> route_metrics_;
+  std::unordered_map<bbgw::route const*, route_metrics*> by_route_;
+  route_metrics unmatched_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> destroying_{false};
+  std::atomic<std::size_t> open_{0};
+  std::mutex conns_mutex_;  // taken per connection open/close, never per request
+  std::unordered_set<std::shared_ptr<conn_handle>> conns_;
+
+  asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> control_;  // accept loops, shutdown, signals
+  // After ioc_: destroyed first, so queued tasks release their work on a live io_context.
+  asio::thread_pool workers_;
+  std::vector<std::unique_ptr<listener>> listeners_;
+  std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::steady_timer> grace_timer_;
+  bool shutdown_started_ = false;  // on control_
+  bool started_ = false;
+};
+
+namespace {
+unsigned cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+}  // namespace
+
+server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& log)
+    : cfg_(std::move(s)),
+      router_(std::move(r)),
+      metrics_(m),
+      log_(log),
+      io_threads_(cfg_.io_threads ? cfg_.io_threads : cores()),
+      ioc_(static_cast<int>(io_threads_)),
+      control_(asio::make_strand(ioc_)),
+      workers_(cfg_.worker_threads ? cfg_.worker_threads : 2 * cores()) {
+  auto rejected = [&](char const* reason) -> counter& {
+    return m.make_counter("bbgw_http_connections_rejected_total",
+                          "Connections refused before any request was read", {{"reason", reason}});
+  };
+  rejected_max_ = &rejected("max_connections");
+  rejected_tls_ = &rejected("tls_handshake");
+  auto timeout = [&](char const* phase) -> counter& {
+    return m.make_counter("bbgw_http_timeouts_total", "Connections cut by a timeout",
+                          {{"phase", phase}});
+  };
+  timeout_read_ = &timeout("read");
+  timeout_idle_ = &timeout("idle");
+  timeout_write_ = &timeout("write");
+  timeout_handshake_ = &timeout("handshake");
+  auto bad = [&](char const* reason) -> counter& {
+    return m.make_counter("bbgw_http_bad_requests_total",
+                          "Requests refused as malformed or over a limit", {{"reason", reason}});
+  };
+  bad_malformed_ = &bad("malformed");
+  bad_header_ = &bad("header_too_large");
+  bad_body_ = &bad("body_too_large");
+  bad_target_ = &bad("bad_target");
+  open_gauge_ = &m.make_gauge("bbgw_http_open_connections", "Open client connections");
+
+  auto const n_listeners = std::max<std::size_t>(1, cfg_.listeners.size());
+  auto init = [&](route_metrics& rm, std::string label, std::vector<std::string> methods) {
+    rm.label = std::move(label);
+    rm.methods = std::move(methods);
+    rm.duration = &m.make_histogram("bbgw_http_request_duration_seconds",
+                                    "Time from request header read to response written",
+                                    latency_buckets(), {{"route", rm.label}});
+    std::size_t n = n_listeners * rm.methods.size() * status_slots;
+    rm.counters = std::make_unique<std::atomic<counter*>[]>(n);
+    for (std::size_t i = 0; i < n; ++i) rm.counters[i].store(nullptr, std::memory_order_relaxed);
+  };
+  for (auto const* rt : router_.routes()) {
+    auto rm = std::make_unique<route_metrics>();
+    init(*rm, rt->pattern, rt->methods);
+    by_route_.emplace(rt, rm.get());
+    route_metrics_.push_back(std::move(rm));
+  }
+  init(unmatched_, "unmatched", {unmatched_methods.begin(), unmatched_methods.end()});
+}
+
+server::impl::~impl() {
+  destroying_ = true;
+  workers_.stop();
+  workers_.join();
+  // Close I/O objects before the io_context, then let it destroy any pending coroutine frames.
+  signals_.reset();
+  grace_timer_.reset();
+  for (auto& l : listeners_)
+    if (l->acceptor) {
+      error_code ec;
+      l->acceptor->close(ec);
+    }
+  ioc_.stop();
+}
+
+counter& server::impl::requests_counter(route_metrics& rm, std::size_t listener,
+                                        std::size_t method_slot, unsigned status) {
+  std::size_t idx =
+      (listener * rm.methods.size() + method_slot) * status_slots + (status - min_status);
+  counter* c = rm.counters[idx].load(std::memory_order_acquire);
+  if (c) return *c;
+  // First time for this combination: the registry returns the same object to racing threads.
+  c = &metrics_.make_counter(
+      "bbgw_http_requests_total", "HTTP requests by listener, route, method and status",
+      {{"listener", listener < cfg_.listeners.size() ? cfg_.listeners[listener].name : ""},
+       {"route", rm.label},
+       {"method", rm.methods[method_slot]},
+       {"status", std::to_string(status)}});
+  rm.counters[idx].store(c, std::memory_order_release);
+  return *c;
+}
+
+std::vector<bound_listener> server::impl::start() {
+  if (started_) throw std::logic_error("server::start called twice");
+  started_ = true;
+  std::vector<bound_listener> out;
+  for (std::size_t i = 0; i < cfg_.listeners.size(); ++i) {
+    auto const& ls = cfg_.listeners[i];
+    auto l = std::make_unique<listener>();
+    l->cfg = ls;
+    l->index = i;
+    if (ls.tls) l->tls = make_tls_context(ls.name, *ls.tls);
+    try {
+      tcp::endpoint ep(asio::ip::make_address(ls.address), ls.port);
+      auto acc = std::make_unique<tcp::acceptor>(control_);
+      acc->open(ep.protocol());
+      acc->set_option(asio::socket_base::reuse_address(true));
+      acc->bind(ep);
+      acc->listen(asio::socket_base::max_listen_connections);
+      l->acceptor = std::move(acc);
+    } catch (std::exception const& e) {
+      throw std::runtime_error("listener \"" + ls.name + "\": cannot listen on " + ls.address +
+                               ":" + std::to_string(ls.port) + ": " + e.what());
+    }
+    auto port = l->acceptor->local_endpoint().port();
+    out.push_back({ls.name, ls.address, port, ls.tls.has_value()});
+    log_.info("listening", {{"listener", ls.name},
+                            {"address", ls.address + ":" + std::to_string(port)},
+                            {"tls", ls.tls ? "true" : "false"}});
+    listeners_.push_back(std::move(l));
+  }
+  for (auto& l : listeners_)
+    asio::co_spawn(control_, accept_loop(*l), [this](std::exception_ptr e) {
+      if (e) log_.error("accept loop ended by an exception");
+    });
+  return out;
+}
+
+asio::awaitable<void> server::impl::accept_loop(listener& l) {
+  asio::steady_timer backoff(control_);
+  while (!stopping_) {
+    auto [ec, sock] = co_await l.acceptor->async_accept(asio::make_strand(ioc_), nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping_) co_return;
+      // Typically out of file descriptors: wait a little rather than spin.
+      log_.warn("accept failed", {{"listener", l.cfg.name}, {"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(nothrow);
+      continue;
+    }
+    error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);
+    std::shared_ptr<conn_handle> h;
+    if (open_.fetch_add(1) >= cfg_.lim.max_connections) {
+      open_.fetch_sub(1);
+      rejected_max_->inc();
+    } else {
+      open_gauge_->add(1);
+      h = std::make_shared<conn_handle>();
+      h->ex = sock.get_executor();
+      std::lock_guard lock(conns_mutex_);
+      conns_.insert(h);
+    }
+    auto ex = sock.get_executor();
+    asio::co_spawn(ex, serve(l, std::move(sock), std::move(h)), [this](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (std::exception const& x) {
+        log_.error("connection ended by an exception", {{"error", x.what()}});
+      } catch (...) {
+        log_.error("connection ended by an exception");
+      }
+    });
+  }
+}
+
+void server::impl::connection_ended() {
+  open_gauge_->add(-1);
+  if (open_.fetch_sub(1) == 1 && stopping_ && !destroying_)
+    asio::post(control_, [this] {
+      if (grace_timer_) grace_timer_->cancel();
+    });
+}
+
+asio::awaitable<void> server::impl::serve(listener& l, tcp::socket sock,
+                                          std::shared_ptr<conn_handle> h) {
+  // Unregisters on every exit path, on this connection's strand, before the stream dies.
+  struct registration {
+    impl& s;
+    std::shared_ptr<conn_handle> h;
+    ~registration() {
+      if (!h) return;
+      h->close = nullptr;
+      {
+        std::lock_guard lock(s.conns_mutex_);
+        s.conns_.erase(h);
+      }
+      s.connection_ended();
+    }
+  };
+  bool const reject = !h;
+  conn_handle scratch;
+  conn_handle& handle = h ? *h : scratch;
+  if (l.tls) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), *l.tls);
+    registration reg{*this, h};
+    handle.close = [&stream] { beast::get_lowest_layer(stream).close(); };
+    co_await session(l, stream, handle, reject);
+  } else {
+    beast::tcp_stream stream(std::move(sock));
+    registration reg{*this, h};
+    handle.close = [&stream] { stream.close(); };
+    co_await session(l, stream, handle, reject);
+  }
+}
+
+namespace {
+
+template <class Stream>
+constexpr bool is_tls_stream = !std::is_same_v<Stream, beast::tcp_stream>;
+
+// The problem JSON the server itself answers with (RFC 9457, request id as an extension).
+bbgw::response make_problem(unsigned status, std::string_view detail, std::string_view request_id) {
+  // response::problem stays the single source of the member layout; request_id is appended.
+  auto res = bbgw::response::problem(status, detail);
+  auto& body = res.body;
+  if (!body.empty() && body.back() == '}') {
+    body.pop_back();
+    body += ",\"request_id\":";
+    body += boost::json::serialize(boost::json::value(request_id));
+    body += '}';
+  }
+  return res;
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_handle& handle,
+                                            bool reject) {
+  auto& lim = cfg_.lim;
+  auto& sock = beast::get_lowest_layer(stream);
+  std::string remote;
+  {
+    error_code ec;
+    auto ep = sock.socket().remote_endpoint(ec);
+    remote = ec ? "unknown" : format_endpoint(ep);
+  }
+  std::optional<peer_certificate> peer;
+
+  if constexpr (is_tls_stream<Stream>) {
+    sock.expires_after(lim.handshake_timeout);
+    auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, nothrow);
+    if (ec) {
+      if (ec == beast::error::timeout) timeout_handshake_->inc();
+      rejected_tls_->inc();
+      log_.debug("tls handshake failed",
+                 {{"listener", l.cfg.name}, {"remote", remote}, {"error", ec.message()}});
+      co_return;
+    }
+    peer = verified_peer_certificate(stream.native_handle());
+  }
+
+  date_cache dates;
+  request_id_source ids;
+  // Lingering close: send our side's FIN (TLS close_notify first), then read and discard what
+  // the client still sends for a moment, so an unread request tail does not make the kernel
+  // reset the connection before the client has read our answer.
+  auto close = [&](bool drain) -> asio::awaitable<void> {
+    if constexpr (is_tls_stream<Stream>) {
+      sock.expires_after(
+          std::min<std::chrono::milliseconds>(lim.write_timeout, std::chrono::milliseconds(1000)));
+      co_await stream.async_shutdown(nothrow);
+    }
+    error_code ec;
+    sock.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (drain && !ec && sock.socket().is_open()) {
+      sock.expires_after(std::chrono::milliseconds(500));
+      std::array<char, 4096> scratch;
+      std::size_t total = 0;
+      while (total < 1024 * 1024) {
+        auto [rec, n] = co_await sock.async_read_some(asio::buffer(scratch), nothrow);
+        if (rec) break;
+        total += n;
+      }
+    }
+    sock.close();
+  };
+  // Serialises the status line and header into a per-connection buffer (no allocation once
+  // it has grown) and writes it with the body in one gather write. The server owns framing
+  // and its own fields; handler fields are validated so a response can never be split.
+  std::string head_text;
+  auto write = [&](bbgw::response& r, std::string_view request_id, unsigned version, bool keep,
+                   bool head_request, std::string_view route) -> asio::awaitable<bool> {
+    unsigned const st = r.status;
+    head_text.clear();
+    head_text += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    char num[24];
+    auto [end, _] = std::to_chars(num, num + sizeof num, st);
+    head_text.append(num, end);
+    head_text += ' ';
+    head_text += bhttp::obsolete_reason(static_cast<bhttp::status>(st));
+    head_text += "\r\n";
+    bool cache_control = false;
+    for (auto const& [name, value] : r.headers) {
+      if (server_owned_field(name)) continue;
+      if (!valid_field_name(name) || !valid_field_value(value)) {
+        log_.warn("handler set an invalid header field; dropped",
+                  {{"request_id", std::string(request_id)}, {"route", std::string(route)}});
+        continue;
+      }
+      cache_control = cache_control || bbgw::iequals(name, "Cache-Control");
+      head_text += name;
+      head_text += ": ";
+      head_text += value;
+      head_text += "\r\n";
+    }
+    head_text += "Date: ";
+    head_text += dates.get();
+    head_text += "\r\nServer: ";
+    head_text += cfg_.server_name;
+    head_text += "\r\nX-Request-Id: ";
+    head_text += request_id;
+    head_text += "\r\nX-Content-Type-Options: nosniff\r\n";
+    if (!cache_control) head_text += "Cache-Control: no-store\r\n";
+    if (version == 10 && keep) head_text += "Connection: keep-alive\r\n";
+    if (version != 10 && !keep) head_text += "Connection: close\r\n";
+    std::string_view body = r.body;
+    if (st == 204 || st == 304 || st < 200) {
+      body = {};  // no content by definition: no body and no Content-Length (RFC 9110 8.6)
+    } else {
+      // HEAD: the length the GET would have, and no body.
+      auto [e2, _2] = std::to_chars(num, num + sizeof num, r.body.size());
+      head_text += "Content-Length: ";
+      head_text.append(num, e2);
+      head_text += "\r\n";
+      if (head_request) body = {};
+    }
+    head_text += "\r\n";
+    sock.expires_after(lim.write_timeout);
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_text), asio::buffer(body)};
+    auto [ec, n] = co_await asio::async_write(stream, bufs, nothrow);
+    if (ec == beast::error::timeout) timeout_write_->inc();
+    co_return !ec;
+  };
+  auto count = [&](route_metrics& rm, std::size_t slot, unsigned status, steady::time_point t0) {
+    requests_counter(rm, l.index, slot, status).inc();
+    rm.duration->observe(std::chrono::duration<double>(steady::now() - t0).count());
+  };
+  auto unmatched_slot = [](std::string_view method) {
+    for (std::size_t i = 0; i + 1 < unmatched_methods.size(); ++i)
+      if (unmatched_methods[i] == method) return i;
+    return unmatched_methods.size() - 1;
+  };
+  // Answers a request the server refuses itself (no handler involved).
+  auto refuse = [&](unsigned status, std::string_view detail, std::string_view request_id,
+                    unsigned version, bool keep, bool head, route_metrics& rm, std::size_t slot,
+                    steady::time_point t0, std::string_view allow = {}) -> asio::awaitable<bool> {
+    auto res = make_problem(status, detail, request_id);
+    if (!allow.empty()) res.headers.add("Allow", std::string(allow));
+    bool ok = co_await write(res, request_id, version, keep, head, rm.label);
+    count(rm, slot, status, t0);
+    co_return ok&& keep;
+  };
+
+  if (reject) {
+    auto rid = ids.next();
+    auto res = make_problem(503, "the server is at its connection limit", rid);
+    log_.warn("connection rejected", {{"request_id", rid},
+                                      {"listener", l.cfg.name},
+                                      {"remote", remote},
+                                      {"reason", "max_connections"}});
+    if (co_await write(res, rid, 11, false, false, "unmatched")) co_await close(true);
+    co_return;
+  }
+
+  beast::flat_buffer buffer;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+  bbgw::request req;
+  bool first = true;
+
+  for (;;) {
+    if (stopping_) break;
+    // Wait for the first byte of the next request: bounded by the idle timeout between
+    // keep-alive requests, by the read timeout for a connection's first request. Shutdown
+    // closes a connection that is waiting here.
+    auto const wait_start = steady::now();
+    auto read_deadline = wait_start + lim.read_timeout;
+    if (buffer.size() == 0) {
+      sock.expires_at(first ? read_deadline : wait_start + lim.idle_timeout);
+      handle.idle = true;
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), nothrow);
+      handle.idle = false;
+      if (ec) {
+        if (ec == beast::error::timeout) (first ? timeout_read_ : timeout_idle_)->inc();
+        break;
+      }
+      buffer.commit(n);
+      if (!first) read_deadline = steady::now() + lim.read_timeout;
+    }
+    first = false;
+
+    // The whole request (header and body) must arrive by read_deadline.
+    sock.expires_at(read_deadline);
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(lim.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    // The body limit depends on the route, known only after the header: checked below.
+    parser->body_limit(boost::none);
+    {
+      // Fast path: the whole header usually came with the first read; parse it in place rather
+      // than through the composed read, which would complete via one more scheduler round.
+      error_code ec;
+      buffer.consume(parser->put(buffer.data(), ec));
+      if (ec == bhttp::error::need_more) {
+        auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, nothrow);
+        ec = rec;
+      }
+      if (ec) {
+        auto const t0 = steady::now();
+        if (ec == beast::error::timeout) {
+          timeout_read_->inc();
+          log_.info("request read timed out", {{"listener", l.cfg.name}, {"remote", remote}});
+          break;
+        }
+        bool const too_large = ec == bhttp::error::header_limit;
+        if (!too_large && !is_parse_error(ec)) break;  // closed, reset, aborted, truncated
+        (too_large ? bad_header_ : bad_malformed_)->inc();
+        auto rid = ids.next();
+        log_.info("bad request", {{"request_id", rid},
+                                  {"listener", l.cfg.name},
+                                  {"remote", remote},
+                                  {"reason", too_large ? "header_too_large" : "malformed"}});
+        co_await refuse(too_large ? 431 : 400,
+                        too_large ? "the request header is larger than the server accepts"
+                                  : "the request is not valid HTTP/1.1",
+                        rid, 11, false, false, unmatched_, unmatched_methods.size() - 1, t0);
+        co_await close(true);
+        co_return;
+      }
+    }
+    auto const t0 = steady::now();
+    auto& hreq = parser->get();
+    std::string_view const method = hreq.method_string();
+    std::string_view const target = hreq.target();
+    unsigned const version = hreq.version();
+    bool const head = method == "HEAD";
+    bool keep = hreq.keep_alive();
+    bool const body_pending = !parser->is_done();
+
+    std::string rid;
+    if (auto it = hreq.find("X-Request-Id"); it != hreq.end() && acceptable_request_id(it->value()))
+      rid.assign(it->value());
+    else
+      rid = ids.next();
+
+    // Origin-form targets only (RFC 9112 3.2.1); HTTP/1.1 requires Host.
+    bool const bad_target = target.empty() || target.front() != '/';
+    bool const no_host = version >= 11 && hreq.find(bhttp::field::host) == hreq.end();
+    if (bad_target || no_host) {
+      (bad_target ? bad_target_ : bad_malformed_)->inc();
+      log_.info("bad request", {{"request_id", rid},
+                                {"listener", l.cfg.name},
+                                {"remote", remote},
+                                {"reason", bad_target ? "bad_target" : "missing_host"}});
+      co_await refuse(400,
+                      bad_target ? "the request target must be an absolute path"
+                                 : "an HTTP/1.1 request needs a Host header",
+                      rid, version, false, head, unmatched_, unmatched_slot(method), t0);
+      co_await close(true);
+      co_return;
+    }
+
+    auto const qpos = target.find('?');
+    std::string_view const path = target.substr(0, qpos);
+    std::string_view const query =
+        qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+    auto m = router_.match(method, path);
+
+    if (m.outcome != match_result::kind::matched) {
+      bool const not_found = m.outcome == match_result::kind::not_found;
+      if (log_.enabled(bbgw::log_level::debug))
+        log_.debug("request", {{"request_id", rid},
+                               {"listener", l.cfg.name},
+                               {"route", "unmatched"},
+                               {"method", std::string(method)},
+                               {"status", not_found ? "404" : "405"}});
+      // An unread body would be taken for the next request: close instead of reading it.
+      bool const k = keep && !body_pending && !stopping_;
+      bool ok = co_await refuse(
+          not_found ? 404 : 405,
+          not_found ? "no route matches the request path" : "the route does not accept this method",
+          rid, version, k, head, unmatched_, unmatched_slot(method), t0, m.allow);
+      if (ok) continue;
+      co_await close(body_pending);
+      co_return;
+    }
+
+    bbgw::route const& rt = *m.matched;
+    route_metrics& rm = metrics_for(&rt);
+    std::size_t const slot = static_cast<std::size_t>(
+        std::find(rt.methods.begin(), rt.methods.end(), method) - rt.methods.begin());
+
+    if (body_pending) {
+      std::size_t const limit = rt.body_limit ? rt.body_limit : lim.body_limit;
+      auto too_large = [&]() -> asio::awaitable<void> {
+        bad_body_->inc();
+        log_.info("bad request", {{"request_id", rid},
+                                  {"listener", l.cfg.name},
+                                  {"remote", remote},
+                                  {"route", rt.pattern},
+                                  {"reason", "body_too_large"}});
+        co_await refuse(413, "the request body is larger than this route accepts", rid, version,
+                        false, head, rm, slot, t0);
+        co_await close(true);
+      };
+      if (auto cl = parser->content_length(); cl && *cl > limit) {
+        co_await too_large();
+        co_return;
+      }
+      parser->body_limit(limit);
+      if (version >= 11) {
+        if (auto it = hreq.find(bhttp::field::expect);
+            it != hreq.end() && bbgw::iequals(it->value(), "100-continue")) {
+          static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [ec, n] = co_await asio::async_write(stream, asio::buffer(cont), nothrow);
+          if (ec) break;
+        }
+      }
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, *parser, nothrow);
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          co_await too_large();
+          co_return;
+        }
+        if (ec == beast::error::timeout) {
+          timeout_read_->inc();
+          log_.info("request read timed out",
+                    {{"request_id", rid}, {"listener", l.cfg.name}, {"remote", remote}});
+          break;
+        }
+        if (!is_parse_error(ec)) break;
+        bad_malformed_->inc();
+        log_.info("bad request", {{"request_id", rid},
+                                  {"listener", l.cfg.name},
+                                  {"remote", remote},
+                                  {"reason", "malformed"}});
+        co_await refuse(400, "the request body is not valid HTTP/1.1 framing", rid, version, false,
+                        head, rm, slot, t0);
+        co_await close(true);
+        co_return;
+      }
+    }
+
+    // The request view: strings reuse their capacity across requests on this connection.
+    req.method.assign(method);
+    req.target.assign(target);
+    req.path.assign(path);
+    req.query.assign(query);
+    req.headers = bbgw::header_list{};
+    for (auto const& f : hreq)
+      req.headers.add(std::string(f.name_string()), std::string(f.value()));
+    req.body = std::move(hreq.body());
+    req.params = std::move(m.params);
+    req.request_id = rid;
+    req.remote_address = remote;
+    req.listener = l.cfg.name;
+    req.tls = is_tls_stream<Stream>;
+    if (peer) {
+      req.client_subject = peer->subject;
+      req.client_certificate_der = peer->der;
+    }
+
+    // Plain if/else: g++ 12 mishandles temporaries of a co_await inside a conditional operator.
+    handler_outcome out;
+    if (rt.exec == bbgw::execution::io)
+      out = invoke_handler(rt, req);
+    else
+      out = co_await async_run_on_worker(workers_, rt, req, asio::use_awaitable);
+    unsigned status = out.resp.status;
+    if (out.threw) {
+      log_.error("handler failed", {{"request_id", rid},
+                                    {"listener", l.cfg.name},
+                                    {"route", rt.pattern},
+                                    {"method", std::string(method)},
+                                    {"error", out.what}});
+    } else if (status < 200 || status > max_status) {
+      log_.error("handler returned an invalid status",
+                 {{"request_id", rid}, {"route", rt.pattern}, {"status", std::to_string(status)}});
+      out.threw = true;
+    }
+    keep = keep && !stopping_;
+    if (out.threw) {
+      bool ok = co_await refuse(500, "the request could not be processed", rid, version, keep, head,
+                                rm, slot, t0);
+      if (ok) continue;
+      co_await close(false);
+      co_return;
+    }
+
+    bool const ok = co_await write(out.resp, rid, version, keep, head, rt.pattern);
+    count(rm, slot, status, t0);
+    if (log_.enabled(bbgw::log_level::debug))
+      log_.debug("request", {{"request_id", rid},
+                             {"listener", l.cfg.name},
+                             {"route", rt.pattern},
+                             {"method", std::string(method)},
+                             {"status", std::to_string(status)}});
+    if (!ok) break;
+    if (!keep) {
+      co_await close(false);
+      co_return;
+    }
+  }
+  sock.close();
+}
+
+void server::impl::run() {
+  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM);
+  signals_->async_wait([this](error_code ec, int sig) {
+    if (ec) return;
+    log_.info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    begin_shutdown();
+  });
+  grace_timer_ = std::make_unique<asio::steady_timer>(control_);
+  std::vector<std::thread> threads;
+  threads.reserve(io_threads_ - 1);
+  for (unsigned i = 1; i < io_threads_; ++i) threads.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : threads) t.join();
+  workers_.join();
+  log_.info("server stopped");
+}
+
+void server::impl::begin_shutdown() {
+  if (shutdown_started_) return;
+  shutdown_started_ = true;
+  stopping_ = true;
+  if (signals_) {
+    error_code ec;
+    signals_->cancel(ec);
+  }
+  for (auto& l : listeners_) {
+    error_code ec;
+    if (l->acceptor) l->acceptor->close(ec);
+  }
+  std::vector<std::shared_ptr<conn_handle>> snapshot;
+  {
+    std::lock_guard lock(conns_mutex_);
+    snapshot.assign(conns_.begin(), conns_.end());
+  }
+  // Idle connections close now; busy ones close after their current response.
+  for (auto& h : snapshot)
+    asio::post(h->ex, [h] {
+      if (h->idle && h->close) h->close();
+    });
+  if (open_ == 0 || !grace_timer_) return;
+  log_.info("waiting for in-flight requests",
+            {{"connections", std::to_string(open_.load())},
+             {"grace_ms", std::to_string(cfg_.lim.shutdown_grace.count())}});
+  grace_timer_->expires_after(cfg_.lim.shutdown_grace);
+  grace_timer_->async_wait([this](error_code ec) {
+    if (!ec) close_all();
+  });
+}
+
+void server::impl::close_all() {
+  std::vector<std::shared_ptr<conn_handle>> snapshot;
+  {
+    std::lock_guard lock(conns_mutex_);
+    snapshot.assign(conns_.begin(), conns_.end());
+  }
+  if (!snapshot.empty())
+    log_.warn("shutdown grace expired; closing connections",
+              {{"connections", std::to_string(snapshot.size())}});
+  for (auto& h : snapshot)
+    asio::post(h->ex, [h] {
+      if (h->close) h->close();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+server::server(server_settings s, router r, bbgw::metrics& m, bbgw::logger& log)
+    : impl_(std::make_unique<impl>(std::move(s), std::move(r), m, log)) {}
+
+server::~server() = default;
+
+std::vector<bound_listener> server::start() {
+  return impl_->start();
+}
+
+void server::run() {
+  impl_->run();
+}
+
+void server::stop() {
+  auto* i = impl_.get();
+  asio::dispatch(i->control_, [i] { i->begin_shutdown(); });
+}
+
+}  // namespace bbgw::http

@@ -1,0 +1,45 @@
+#pragma once
+// The outbox as the Kafka relay sees it: undelivered records in commit order, marked delivered
+// from delivery reports. Kept apart from bbgw::store so another store (PostgreSQL) can serve
+// the relay too.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bbgw/clock.hpp"
+#include "bbgw/result.hpp"
+
+namespace bbgw::storage {
+
+struct outbox_record {
+  std::int64_t seq;  // commit order; per-key order follows from it
+  std::string family;
+  std::string key;  // partition key (Kafka key)
+  std::string id;
+  std::string type;
+  std::string source;
+  std::optional<std::string> subject;
+  std::string time;
+  std::string payload;  // structured-mode CloudEvent JSON
+};
+
+struct outbox_stats {
+  std::uint64_t depth;                           // undelivered records
+  std::optional<bbgw::sys_time> oldest_created;  // when the oldest undelivered was written
+};
+
+class outbox_queue {
+ public:
+  virtual ~outbox_queue() = default;
+  // Undelivered records with seq > after_seq, ascending, at most `limit`.
+  virtual bbgw::result<std::vector<outbox_record>> fetch_undelivered(std::int64_t after_seq,
+                                                                     std::size_t limit) = 0;
+  virtual bbgw::result<void> mark_delivered(std::span<const std::int64_t> seqs) = 0;
+  virtual bbgw::result<outbox_stats> stats() = 0;
+  // Deletes records delivered before `older_than`.
+  virtual bbgw::result<void> purge_delivered(bbgw::sys_time older_than) = 0;
+};
+
+}  // namespace bbgw::storage

@@ -1,0 +1,742 @@
+#include "store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+
+namespace bbgw::storage {
+
+namespace {
+
+class category_impl final : public boost::system::error_category {
+ public:
+  char const* name() const noexcept override { return "bbgw.store"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::busy:
+        return "store: database busy";
+      case errc::io:
+        return "store: I/O error";
+      case errc::constraint:
+        return "store: constraint failed";
+      case errc::corrupt:
+        return "store: database corrupt";
+      case errc::closed:
+        return "store: closed";
+      case errc::duplicate_event:
+        return "store: duplicate event id";
+      case errc::schema_too_new:
+        return "store: database schema is newer than this gateway";
+      case errc::work_failed:
+        return "store: transaction work threw";
+      case errc::internal:
+        return "store: internal SQLite error";
+    }
+    return "store: unknown error";
+  }
+};
+
+}  // namespace
+
+boost::system::error_category const& category() noexcept {
+  static category_impl const instance;  // error categories are singletons by design
+  return instance;
+}
+
+errc from_sqlite(int rc) noexcept {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return errc::busy;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+    case SQLITE_PERM:
+      return errc::io;
+    case SQLITE_CONSTRAINT:
+      return errc::constraint;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return errc::corrupt;
+    default:
+      return errc::internal;
+  }
+}
+
+namespace {
+
+std::int64_t to_micros(sys_time t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+sys_time from_micros(std::int64_t us) {
+  return sys_time{std::chrono::duration_cast<sys_time::duration>(std::chrono::microseconds{us})};
+}
+std::optional<std::int64_t> to_micros(std::optional<sys_time> t) {
+  if (!t) return std::nullopt;
+  return to_micros(*t);
+}
+
+// Migrations, in order; each runs in its own transaction with its schema_version row.
+// Append new steps; never edit a released one.
+struct migration {
+  int version;
+  char const* sql;
+};
+constexpr migration k_migrations[] = {
+    {1, R"sql(
+CREATE TABLE kv (
+  ns TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  expires_at INTEGER,                     -- microseconds since the epoch; NULL = never
+  PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+CREATE INDEX kv_expiry ON kv(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so the relay's cursor stays valid
+  id TEXT NOT NULL UNIQUE,
+  family TEXT NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  source TEXT NOT NULL,
+  subject TEXT,
+  time TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,            -- microseconds since the epoch
+  delivered_at INTEGER
+);
+CREATE INDEX outbox_undelivered ON outbox(seq) WHERE delivered_at IS NULL;
+)sql"},
+};
+
+constexpr std::int64_t k_purge_chunk = 10000;
+constexpr auto k_purge_interval = std::chrono::seconds{60};
+
+int exec(sqlite3* db, char const* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
+int sqlite_schema_version() noexcept {
+  return std::end(k_migrations)[-1].version;
+}
+
+struct sqlite_store::write_statements {
+  explicit write_statements(sqlite3* db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK"),
+        savepoint(db, "SAVEPOINT w"),
+        release(db, "RELEASE w"),
+        rollback_to(db, "ROLLBACK TO w"),
+        kv_put(db,
+               "INSERT INTO kv(ns,key,value,expires_at) VALUES(?1,?2,?3,?4) "
+               "ON CONFLICT(ns,key) DO UPDATE SET value=excluded.value, "
+               "expires_at=excluded.expires_at"),
+        // Replaces an existing record only when it has expired: changes() tells which.
+        kv_insert(db,
+                  "INSERT INTO kv(ns,key,value,expires_at) VALUES(?1,?2,?3,?4) "
+                  "ON CONFLICT(ns,key) DO UPDATE SET value=excluded.value, "
+                  "expires_at=excluded.expires_at "
+                  "WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?5"),
+        kv_get(db,
+               "SELECT value FROM kv WHERE ns=?1 AND key=?2 "
+               "AND (expires_at IS NULL OR expires_at > ?3)"),
+        kv_erase(db,
+                 "DELETE FROM kv WHERE ns=?1 AND key=?2 "
+                 "AND (expires_at IS NULL OR expires_at > ?3)"),
+        kv_purge(db, "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1"),
+        outbox_insert(db,
+                      "INSERT INTO outbox(id,family,key,type,source,subject,time,payload,"
+                      "created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+        outbox_mark(db,
+                    "UPDATE outbox SET delivered_at=?3 "
+                    "WHERE seq BETWEEN ?1 AND ?2 AND delivered_at IS NULL"),
+        outbox_purge(db,
+                     "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox "
+                     "WHERE delivered_at IS NOT NULL AND delivered_at < ?1 ORDER BY seq "
+                     "LIMIT ?2)") {}
+
+  // The first statement that failed to prepare, or SQLITE_OK.
+  int prepare_rc() const {
+    for (auto const* s :
+         {&begin, &commit, &rollback, &savepoint, &release, &rollback_to, &kv_put, &kv_insert,
+          &kv_get, &kv_erase, &kv_purge, &outbox_insert, &outbox_mark, &outbox_purge})
+      if (s->prepare_rc() != SQLITE_OK) return s->prepare_rc();
+    return SQLITE_OK;
+  }
+
+  statement begin, commit, rollback, savepoint, release, rollback_to;
+  statement kv_put, kv_insert, kv_get, kv_erase, kv_purge;
+  statement outbox_insert, outbox_mark, outbox_purge;
+};
+
+struct sqlite_store::read_statements {
+  explicit read_statements(sqlite3* db)
+      : kv_get(db,
+               "SELECT value FROM kv WHERE ns=?1 AND key=?2 "
+               "AND (expires_at IS NULL OR expires_at > ?3)"),
+        fetch(db,
+              "SELECT seq,family,key,id,type,source,subject,time,payload FROM outbox "
+              "WHERE delivered_at IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2"),
+        depth(db, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"),
+        oldest(db,
+               "SELECT created_at FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1") {}
+  int prepare_rc() const {
+    for (auto const* s : {&kv_get, &fetch, &depth, &oldest})
+      if (s->prepare_rc() != SQLITE_OK) return s->prepare_rc();
+    return SQLITE_OK;
+  }
+  statement kv_get, fetch, depth, oldest;
+};
+
+// A queued transaction. It lives on the stack of the thread blocked in submit().
+// A plain mutex/condvar pair: std::binary_semaphore spins with sched_yield, which costs more
+// than it saves when many publishers wait on one committer.
+struct sqlite_store::job {
+  std::function<bbgw::result<void>(write_tx&)> const* work;
+  error_code ec;
+  bool work_error = false;  // the work itself returned an error (rolled back alone)
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+
+  void wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [this] { return done; });
+  }
+  void finish() {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_one();  // under the lock: the owner may destroy the job as soon as it sees done
+  }
+};
+
+// The unit_of_work of one transaction, run on the committer thread inside its savepoint.
+class sqlite_store::write_tx final : public bbgw::unit_of_work {
+ public:
+  write_tx(sqlite3* db, write_statements& ws, std::int64_t now) : db_(db), ws_(ws), now_(now) {}
+
+  bbgw::result<void> put(std::string_view ns, std::string_view key, std::string_view value,
+                         std::optional<sys_time> expires) override {
+    auto& s = ws_.kv_put;
+    reset_guard g(s);
+    s.bind(1, ns);
+    s.bind(2, key);
+    s.bind_blob(3, value);
+    s.bind(4, to_micros(expires));
+    int rc = s.step();
+    if (rc != SQLITE_DONE) return from_sqlite(rc);
+    return {};
+  }
+
+  bbgw::result<bool> insert(std::string_view ns, std::string_view key, std::string_view value,
+                            std::optional<sys_time> expires) override {
+    auto& s = ws_.kv_insert;
+    reset_guard g(s);
+    s.bind(1, ns);
+    s.bind(2, key);
+    s.bind_blob(3, value);
+    s.bind(4, to_micros(expires));
+    s.bind(5, now_);
+    int rc = s.step();
+    if (rc != SQLITE_DONE) return from_sqlite(rc);
+    return sqlite3_changes(db_) > 0;
+  }
+
+  bbgw::result<std::optional<std::string>> get(std::string_view ns, std::string_view key) override {
+    auto& s = ws_.kv_get;
+    reset_guard g(s);
+    s.bind(1, ns);
+    s.bind(2, key);
+    s.bind(3, now_);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return std::optional<std::string>{s.blob(0)};
+    if (rc == SQLITE_DONE) return std::optional<std::string>{};
+    return from_sqlite(rc);
+  }
+
+  bbgw::result<bool> erase(std::string_view ns, std::string_view key) override {
+    auto& s = ws_.kv_erase;
+    reset_guard g(s);
+    s.bind(1, ns);
+    s.bind(2, key);
+    s.bind(3, now_);
+    int rc = s.step();
+    if (rc != SQLITE_DONE) return from_sqlite(rc);
+    return sqlite3_changes(db_) > 0;
+  }
+
+  bbgw::result<void> emit(cloud_event const& ev) override {
+    // Without these the relay could not route or the consumers dedupe: refuse early.
+    if (ev.id.empty() || ev.type.empty() || ev.source.empty() || ev.family.empty())
+      return errc::constraint;
+    std::string payload = to_structured_json(ev);
+    std::string time = format_rfc3339(ev.time);
+    auto& s = ws_.outbox_insert;
+    reset_guard g(s);
+    s.bind(1, ev.id);
+    s.bind(2, ev.family);
+    s.bind(3, ev.partitionkey);
+    s.bind(4, ev.type);
+    s.bind(5, ev.source);
+    s.bind(6, ev.subject);
+    s.bind(7, time);
+    s.bind(8, payload);
+    s.bind(9, now_);
+    int rc = s.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) return errc::duplicate_event;
+    if (rc != SQLITE_DONE) return from_sqlite(rc);
+    return {};
+  }
+
+  sqlite3* db_;
+  write_statements& ws_;
+  std::int64_t now_;
+};
+
+sqlite_store::sqlite_store(sqlite_settings settings, bbgw::clock const& clock,
+                           bbgw::metrics& metrics, bbgw::logger& logger)
+    : settings_(std::move(settings)),
+      clock_(clock),
+      logger_(logger),
+      tx_committed_(metrics.make_counter("bbgw_store_transactions_total",
+                                         "Store transactions by result",
+                                         {{"result", "committed"}})),
+      tx_rolled_back_(metrics.make_counter("bbgw_store_transactions_total",
+                                           "Store transactions by result",
+                                           {{"result", "rolled_back"}})),
+      tx_failed_(metrics.make_counter("bbgw_store_transactions_total",
+                                      "Store transactions by result", {{"result", "failed"}})),
+      batch_size_(metrics.make_histogram("bbgw_store_commit_batch_size",
+                                         "Transactions per group commit",
+                                         {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
+      commit_seconds_(metrics.make_histogram(
+          "bbgw_store_commit_seconds", "Time to run and commit one group commit",
+          {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})) {
+  if (settings_.max_batch == 0) settings_.max_batch = 1;
+}
+
+bbgw::result<std::unique_ptr<sqlite_store>> sqlite_store::open(sqlite_settings settings,
+                                                               bbgw::clock const& clock,
+                                                               bbgw::metrics& metrics,
+                                                               bbgw::logger& logger) {
+  std::string sync_pragma;
+  if (settings.synchronous == "normal")
+    sync_pragma = "PRAGMA synchronous=NORMAL";
+  else if (settings.synchronous == "full")
+    sync_pragma = "PRAGMA synchronous=FULL";
+  else {
+    logger.error("store: synchronous must be normal or full", {{"value", settings.synchronous}});
+    return errc::internal;
+  }
+
+  std::unique_ptr<sqlite_store> s(new sqlite_store(std::move(settings), clock, metrics, logger));
+  auto const& path = s->settings_.path;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code fec;
+    std::filesystem::create_directories(parent, fec);
+    if (fec) {
+      logger.error("store: cannot create directory",
+                   {{"path", parent.string()}, {"error", fec.message()}});
+      return errc::io;
+    }
+  }
+
+  auto fail = [&](sqlite3* db, int rc,
+                  char const* what) -> bbgw::result<std::unique_ptr<sqlite_store>> {
+    logger.error(what, {{"path", path}, {"error", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)}});
+    return from_sqlite(rc);
+  };
+
+  auto open_conn = [&](sqlite_handle& h) -> int {
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    h.reset(db);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, static_cast<int>(s->settings_.busy_timeout.count()));
+    return SQLITE_OK;
+  };
+
+  if (int rc = open_conn(s->write_db_); rc != SQLITE_OK)
+    return fail(s->write_db_.get(), rc, "store: cannot open database");
+  sqlite3* db = s->write_db_.get();
+
+  {
+    statement wal(db, "PRAGMA journal_mode=WAL");
+    int rc = wal.prepare_rc() == SQLITE_OK ? wal.step() : wal.prepare_rc();
+    if (rc != SQLITE_ROW) return fail(db, rc, "store: cannot enable WAL");
+    if (wal.text(0) != "wal")
+      logger.warn("store: WAL journal mode not available", {{"mode", wal.text(0)}});
+  }
+  // A larger WAL between checkpoints: pages rewritten by many group commits reach the main
+  // file once, and checkpoints (the only fsyncs with synchronous=NORMAL) are rarer.
+  for (char const* pragma : {sync_pragma.c_str(), "PRAGMA foreign_keys=ON",
+                             "PRAGMA wal_autocheckpoint=8192", "PRAGMA cache_size=-65536"})
+    if (int rc = exec(db, pragma); rc != SQLITE_OK) return fail(db, rc, "store: pragma failed");
+
+  // Migrations.
+  if (int rc = exec(db,
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                    "applied_at TEXT NOT NULL)");
+      rc != SQLITE_OK)
+    return fail(db, rc, "store: cannot create schema_version");
+  int current = 0;
+  {
+    statement q(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+    int rc = q.prepare_rc() == SQLITE_OK ? q.step() : q.prepare_rc();
+    if (rc != SQLITE_ROW) return fail(db, rc, "store: cannot read schema_version");
+    current = static_cast<int>(q.int64(0));
+  }
+  if (current > sqlite_schema_version()) {
+    logger.error("store: database schema is newer than this gateway",
+                 {{"path", path},
+                  {"db_version", std::to_string(current)},
+                  {"code_version", std::to_string(sqlite_schema_version())}});
+    return errc::schema_too_new;
+  }
+  for (auto const& m : k_migrations) {
+    if (m.version <= current) continue;
+    int rc = exec(db, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK) rc = exec(db, m.sql);
+    if (rc == SQLITE_OK) {
+      statement ins(db,
+                    "INSERT INTO schema_version(version, applied_at) "
+                    "VALUES(?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+      rc = ins.prepare_rc();
+      if (rc == SQLITE_OK) {
+        ins.bind(1, static_cast<std::int64_t>(m.version));
+        rc = ins.step() == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+      }
+    }
+    if (rc == SQLITE_OK) rc = exec(db, "COMMIT");
+    if (rc != SQLITE_OK) {
+      auto r = fail(db, rc, "store: migration failed");
+      exec(db, "ROLLBACK");
+      return r;
+    }
+    logger.info("store: migrated", {{"path", path}, {"version", std::to_string(m.version)}});
+  }
+
+  s->ws_ = std::make_unique<write_statements>(db);
+  if (int rc = s->ws_->prepare_rc(); rc != SQLITE_OK)
+    return fail(db, rc, "store: cannot prepare statements");
+
+  if (int rc = open_conn(s->read_db_); rc != SQLITE_OK)
+    return fail(s->read_db_.get(), rc, "store: cannot open read connection");
+  exec(s->read_db_.get(), "PRAGMA query_only=1");
+  s->rs_ = std::make_unique<read_statements>(s->read_db_.get());
+  if (int rc = s->rs_->prepare_rc(); rc != SQLITE_OK)
+    return fail(s->read_db_.get(), rc, "store: cannot prepare statements");
+
+  s->committer_ = std::thread([p = s.get()] { p->run_committer(); });
+  logger.info("store: opened", {{"path", path},
+                                {"schema_version", std::to_string(sqlite_schema_version())},
+                                {"synchronous", s->settings_.synchronous}});
+  return s;
+}
+
+sqlite_store::~sqlite_store() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  rs_.reset();
+  ws_.reset();
+}
+
+bbgw::result<void> sqlite_store::submit(std::function<bbgw::result<void>(write_tx&)> const& work) {
+  job j;
+  j.work = &work;
+  bool wake;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return errc::closed;
+    queue_.push_back(&j);
+    wake = committer_idle_;  // a busy committer finds the queue when it is done
+  }
+  if (wake) queue_cv_.notify_one();
+  j.wait();
+  if (j.ec) return j.ec;
+  return {};
+}
+
+std::size_t sqlite_store::pending_transactions() {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+bbgw::result<void> sqlite_store::transact(std::function<bbgw::result<void>(unit_of_work&)> work) {
+  // Captures one reference, so std::function keeps it inline (no allocation).
+  std::function<bbgw::result<void>(write_tx&)> w = [&work](write_tx& tx) { return work(tx); };
+  return submit(w);
+}
+
+void sqlite_store::run_committer() {
+  std::vector<job*> batch;
+  batch.reserve(settings_.max_batch);
+  auto next_purge = std::chrono::steady_clock::now() + k_purge_interval;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      committer_idle_ = true;
+      queue_cv_.wait_until(lock, next_purge, [&] { return stopping_ || !queue_.empty(); });
+      committer_idle_ = false;
+      if (queue_.empty() && stopping_) return;
+      std::size_t n = std::min(queue_.size(), settings_.max_batch);
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    if (!batch.empty()) commit_batch(batch);
+    batch.clear();
+    if (std::chrono::steady_clock::now() >= next_purge) {
+      next_purge = std::chrono::steady_clock::now() + k_purge_interval;
+      auto& s = ws_->kv_purge;
+      reset_guard g(s);
+      s.bind(1, to_micros(clock_.now()));
+      if (int rc = s.step(); rc != SQLITE_DONE)
+        logger_.warn("store: purging expired records failed",
+                     {{"error", sqlite3_errmsg(write_db_.get())}});
+    }
+  }
+}
+
+void sqlite_store::commit_batch(std::vector<job*>& batch) {
+  auto t0 = std::chrono::steady_clock::now();
+  sqlite3* db = write_db_.get();
+  auto& ws = *ws_;
+  std::int64_t now = to_micros(clock_.now());
+  auto run = [](statement& s) {
+    int rc = s.step();
+    s.reset();
+    return rc;
+  };
+  auto fail_range = [&](std::size_t from, std::size_t to, error_code ec) {
+    for (std::size_t k = from; k < to; ++k)
+      if (!batch[k]->ec) batch[k]->ec = ec;
+  };
+
+  std::size_t i = 0;
+  while (i < batch.size()) {
+    if (int rc = run(ws.begin); rc != SQLITE_DONE) {
+      logger_.error("store: cannot begin transaction", {{"error", sqlite3_errmsg(db)}});
+      fail_range(i, batch.size(), from_sqlite(rc));
+      break;
+    }
+    std::size_t first = i;
+    bool aborted = false;
+    int abort_rc = SQLITE_OK;
+    for (; i < batch.size(); ++i) {
+      job& j = *batch[i];
+      if (int rc = run(ws.savepoint); rc != SQLITE_DONE) {
+        j.ec = from_sqlite(rc);
+        continue;
+      }
+      write_tx tx(db, ws, now);
+      bbgw::result<void> r;
+      try {
+        r = (*j.work)(tx);
+      } catch (...) {
+        r = errc::work_failed;
+      }
+      if (sqlite3_get_autocommit(db)) {
+        // SQLite rolled the whole transaction back (I/O error, disk full): every work in it
+        // is lost, so each gets an error; the rest of the batch starts a new transaction.
+        aborted = true;
+        abort_rc = sqlite3_extended_errcode(db);
+        if (!r) {
+          j.ec = r.error();
+          j.work_error = true;
+        }
+        ++i;
+        break;
+      }
+      if (!r) {
+        run(ws.rollback_to);
+        run(ws.release);
+        j.ec = r.error();
+        j.work_error = true;
+      } else if (int rc = run(ws.release); rc != SQLITE_DONE) {
+        j.ec = from_sqlite(rc);
+      }
+    }
+    if (aborted) {
+      logger_.error("store: transaction aborted by SQLite", {{"error", sqlite3_errmsg(db)}});
+      fail_range(first, i, from_sqlite(abort_rc == SQLITE_OK ? SQLITE_IOERR : abort_rc));
+      continue;
+    }
+    if (int rc = run(ws.commit); rc != SQLITE_DONE) {
+      logger_.error("store: commit failed", {{"error", sqlite3_errmsg(db)}});
+      if (!sqlite3_get_autocommit(db)) run(ws.rollback);
+      fail_range(first, i, from_sqlite(rc));
+    }
+  }
+
+  std::size_t committed = 0, rolled_back = 0, failed = 0;
+  for (auto* j : batch) {
+    if (!j->ec)
+      ++committed;
+    else if (j->work_error)
+      ++rolled_back;
+    else
+      ++failed;
+  }
+  if (committed) tx_committed_.inc(static_cast<double>(committed));
+  if (rolled_back) tx_rolled_back_.inc(static_cast<double>(rolled_back));
+  if (failed) tx_failed_.inc(static_cast<double>(failed));
+  batch_size_.observe(static_cast<double>(batch.size()));
+  commit_seconds_.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  // Last: once released, a job's owner may return and its stack frame is gone.
+  for (auto* j : batch) j->finish();
+}
+
+bbgw::result<std::optional<std::string>> sqlite_store::get(std::string_view ns,
+                                                           std::string_view key) {
+  std::lock_guard lock(read_mutex_);
+  auto& s = rs_->kv_get;
+  reset_guard g(s);
+  s.bind(1, ns);
+  s.bind(2, key);
+  s.bind(3, to_micros(clock_.now()));
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>{s.blob(0)};
+  if (rc == SQLITE_DONE) return std::optional<std::string>{};
+  return from_sqlite(rc);
+}
+
+bbgw::result<std::vector<outbox_record>> sqlite_store::fetch_undelivered(std::int64_t after_seq,
+                                                                         std::size_t limit) {
+  std::vector<outbox_record> out;
+  std::lock_guard lock(read_mutex_);
+  auto& s = rs_->fetch;
+  reset_guard g(s);
+  s.bind(1, after_seq);
+  s.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  out.reserve(std::min<std::size_t>(limit, 4096));
+  for (;;) {
+    int rc = s.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return from_sqlite(rc);
+    outbox_record r;
+    r.seq = s.int64(0);
+    r.family = s.text(1);
+    r.key = s.text(2);
+    r.id = s.text(3);
+    r.type = s.text(4);
+    r.source = s.text(5);
+    if (!s.is_null(6)) r.subject = s.text(6);
+    r.time = s.text(7);
+    r.payload = s.text(8);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bbgw::result<void> sqlite_store::mark_delivered(std::span<const std::int64_t> seqs) {
+  if (seqs.empty()) return {};
+  // Delivery reports come in runs of consecutive seqs: one UPDATE per run.
+  std::vector<std::int64_t> sorted(seqs.begin(), seqs.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+  for (auto v : sorted) {
+    if (!runs.empty() && (v == runs.back().second || v == runs.back().second + 1))
+      runs.back().second = v;
+    else
+      runs.emplace_back(v, v);
+  }
+  std::int64_t now = to_micros(clock_.now());
+  std::function<bbgw::result<void>(write_tx&)> work = [&](write_tx& tx) -> bbgw::result<void> {
+    auto& s = tx.ws_.outbox_mark;
+    for (auto [lo, hi] : runs) {
+      reset_guard g(s);
+      s.bind(1, lo);
+      s.bind(2, hi);
+      s.bind(3, now);
+      if (int rc = s.step(); rc != SQLITE_DONE) return from_sqlite(rc);
+    }
+    return {};
+  };
+  return submit(work);
+}
+
+bbgw::result<outbox_stats> sqlite_store::stats() {
+  std::lock_guard lock(read_mutex_);
+  outbox_stats st{0, std::nullopt};
+  {
+    auto& s = rs_->depth;
+    reset_guard g(s);
+    int rc = s.step();
+    if (rc != SQLITE_ROW) return from_sqlite(rc);
+    st.depth = static_cast<std::uint64_t>(s.int64(0));
+  }
+  {
+    auto& s = rs_->oldest;
+    reset_guard g(s);
+    int rc = s.step();
+    if (rc == SQLITE_ROW)
+      st.oldest_created = from_micros(s.int64(0));
+    else if (rc != SQLITE_DONE)
+      return from_sqlite(rc);
+  }
+  return st;
+}
+
+bbgw::result<void> sqlite_store::purge_delivered(bbgw::sys_time older_than) {
+  // In chunks, so one purge never holds the committer for long.
+  for (;;) {
+    int deleted = 0;
+    std::function<bbgw::result<void>(write_tx&)> work = [&](write_tx& tx) -> bbgw::result<void> {
+      auto& s = tx.ws_.outbox_purge;
+      reset_guard g(s);
+      s.bind(1, to_micros(older_than));
+      s.bind(2, k_purge_chunk);
+      if (int rc = s.step(); rc != SQLITE_DONE) return from_sqlite(rc);
+      deleted = sqlite3_changes(tx.db_);
+      return {};
+    };
+    if (auto r = submit(work); !r) return r;
+    if (deleted < k_purge_chunk) return {};
+  }
+}
+
+bbgw::result<void> sqlite_store::check_writable() {
+  std::int64_t now = to_micros(clock_.now());
+  std::function<bbgw::result<void>(write_tx&)> work = [&](write_tx& tx) -> bbgw::result<void> {
+    auto& s = tx.ws_.kv_put;
+    reset_guard g(s);
+    s.bind(1, std::string_view{"bbgw.health"});
+    s.bind(2, std::string_view{"writable"});
+    s.bind_blob(3, std::string_view{"ok"});
+    s.bind(4, now + 60'000'000);  // expires in a minute: purged like any record
+    if (int rc = s.step(); rc != SQLITE_DONE) return from_sqlite(rc);
+    return {};
+  };
+  return submit(work);
+}
+
+bbgw::result<std::size_t> sqlite_store::purge_expired() {
+  std::size_t n = 0;
+  std::int64_t now = to_micros(clock_.now());
+  std::function<bbgw::result<void>(write_tx&)> work = [&](write_tx& tx) -> bbgw::result<void> {
+    auto& s = tx.ws_.kv_purge;
+    reset_guard g(s);
+    s.bind(1, now);
+    if (int rc = s.step(); rc != SQLITE_DONE) return from_sqlite(rc);
+    n = static_cast<std::size_t>(sqlite3_changes(tx.db_));
+    return {};
+  };
+  if (auto r = submit(work); !r) return r.error();
+  return n;
+}
+
+}  // namespace bbgw::storage

@@ -1,0 +1,229 @@
+// The notify endpoint: tokens, NGSI error bodies, metrics, one transaction per notification
+// (all-or-nothing), store-level dedupe of redeliveries, and the CloudEvents it emits.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "context/entity_event.hpp"
+#include "test_support.hpp"
+
+namespace bbgw::context::testing {
+namespace {
+
+namespace json = boost::json;
+
+json::object ngsi_error_of(response const& r) {
+  EXPECT_EQ(r.headers.get("Content-Type").value_or(""), "application/json");
+  auto v = json::parse(r.body).as_object();
+  EXPECT_EQ(v.size(), 2u) << r.body;
+  EXPECT_TRUE(v.at("error").is_string());
+  EXPECT_TRUE(v.at("description").is_string());
+  return v;
+}
+
+double rejected(handler_rig& rig, std::string const& reason) {
+  return rig.stats.counter_value("bbgw_context_notifications_rejected_total", {{"reason", reason}});
+}
+
+TEST(NotifyHandler, EveryFixtureBecomesOneEventPerEntity) {
+  struct {
+    char const* file;
+    char const* broker;
+    char const* sub;
+    char const* family;
+    char const* source;
+    char const* entity;
+  } const cases[] = {
+      {"v2-normalized.http", "orion", "cases", "context.migr.Case", "/bbgw/context/orion/migr", "urn:Case:17"},
+      {"v2-keyvalues.http", "city", "centres", "context.default.SupportCentre", "/bbgw/context/city/default",
+       "urn:SupportCentre:nicosia-01"},
+      {"ld-normalized-link.http", "ld", "events", "context.cyprus.Event", "/bbgw/context/ld/cyprus",
+       "urn:ngsi-ld:Event:calendar-2026-07-03-lang-course"},
+      {"ld-ldjson-context.http", "ld", "events", "context.default.Event", "/bbgw/context/ld/default",
+       "urn:ngsi-ld:Event:calendar-2026-07-04-music"},
+  };
+  for (auto const& c : cases) {
+    handler_rig rig;
+    auto resp = rig.handler.handle(fixture_for(c.file, c.broker, c.sub));
+    ASSERT_EQ(resp.status, 204u) << c.file << ": " << resp.body;
+    EXPECT_EQ(resp.headers.get("X-Bbgw-Context-Events").value_or(""), "1");
+    auto out = rig.db.outbox();
+    ASSERT_EQ(out.size(), 1u) << c.file;
+    auto const& ev = out[0];
+    EXPECT_EQ(ev.type, "eu.bbgateway.context.entity.updated.v1");
+    EXPECT_EQ(ev.family, c.family) << c.file;
+    EXPECT_EQ(ev.source, c.source) << c.file;
+    EXPECT_EQ(ev.partitionkey, c.entity);
+    EXPECT_EQ(ev.subject.value_or(""), c.entity);
+    EXPECT_EQ(ev.dataschema.value_or(""), "https://bbgateway.eu/schemas/events/context.entity.updated.json");
+    EXPECT_EQ(ev.requestid.value_or(""), std::string("req-") + c.file);
+    EXPECT_EQ(ev.time, rig.time.now());
+    EXPECT_EQ(ev.data.at("id"), json::string(c.entity));
+    EXPECT_EQ(ev.data.at("broker"), json::string(c.broker));
+    EXPECT_EQ(rig.stats.counter_value("bbgw_context_notifications_total",
+                                      {{"broker", c.broker}, {"subscription", c.sub}, {"outcome", "accepted"}}),
+              1);
+    EXPECT_EQ(rig.stats.counter_value("bbgw_context_entities_total",
+                                      {{"broker", c.broker}, {"subscription", c.sub}}),
+              1);
+  }
+}
+
+TEST(NotifyHandler, TokenInQueryIsAcceptedPercentDecoded) {
+  handler_rig rig;
+  auto r = fixture_for("v2-keyvalues.http", "city", "centres", false);
+  r.query = "token=centres-secret%2D0123456789";
+  EXPECT_EQ(rig.handler.handle(r).status, 204u);
+}
+
+TEST(NotifyHandler, MissingOrWrongTokenIs401AndCounted) {
+  handler_rig rig;
+  auto none = fixture_for("v2-normalized.http", "orion", "cases", false);
+  auto r1 = rig.handler.handle(none);
+  EXPECT_EQ(r1.status, 401u);
+  EXPECT_EQ(ngsi_error_of(r1).at("error"), "Unauthorized");
+
+  auto wrong = fixture_for("v2-normalized.http", "orion", "cases", false);
+  wrong.headers.add("x-bbgw-notify-token", secret_of("orion", "cases") + "x");
+  EXPECT_EQ(rig.handler.handle(wrong).status, 401u);
+
+  // Another subscription's token does not open this one.
+  auto other = fixture_for("v2-normalized.http", "orion", "cases", false);
+  other.query = std::string("token=") + centres_secret;
+  EXPECT_EQ(rig.handler.handle(other).status, 401u);
+
+  EXPECT_EQ(rejected(rig, "unauthorized"), 3);
+  EXPECT_TRUE(rig.db.outbox().empty());
+  EXPECT_EQ(rig.db.transactions(), 0);
+  EXPECT_TRUE(rig.log.contains("context notification refused", {{"reason", "unauthorized"}}));
+  EXPECT_FALSE(rig.log.any_field_contains(secret_of("orion", "cases")));
+}
+
+TEST(NotifyHandler, UnknownSubscriptionIs404) {
+  handler_rig rig;
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  r.params = {{"broker", "orion"}, {"subscription", "nope"}};
+  auto resp = rig.handler.handle(r);
+  EXPECT_EQ(resp.status, 404u);
+  EXPECT_EQ(ngsi_error_of(resp).at("error"), "NotFound");
+  EXPECT_EQ(rejected(rig, "unknown_subscription"), 1);
+}
+
+TEST(NotifyHandler, BadInputGetsTheNgsiErrorShapeAndEmitsNothing) {
+  struct {
+    char const* what;
+    char const* content_type;
+    std::string body;
+    unsigned status;
+    char const* error;
+    char const* reason;
+  } const cases[] = {
+      {"malformed JSON", "application/json", "{\"data\": [", 400, "ParseError", "malformed_json"},
+      {"wrong content type", "text/plain", "{}", 415, "UnsupportedMediaType", "unsupported_media_type"},
+      {"missing data", "application/json", R"({"subscriptionId":"x"})", 400, "BadRequest", "invalid_notification"},
+      {"entity without id", "application/json", R"({"data":[{"id":"a","type":"T"},{"type":"T"}]})", 400,
+       "BadRequest", "invalid_entity"},
+      {"oversized body", "application/json", std::string(1024 * 1024 + 1, ' '), 413,
+       "RequestEntityTooLarge", "body_too_large"},
+  };
+  for (auto const& c : cases) {
+    handler_rig rig;
+    auto r = fixture_for("v2-normalized.http", "orion", "cases");
+    r.headers.set("Content-Type", c.content_type);
+    r.body = c.body;
+    auto resp = rig.handler.handle(r);
+    EXPECT_EQ(resp.status, c.status) << c.what;
+    auto err = ngsi_error_of(resp);
+    EXPECT_EQ(err.at("error"), c.error) << c.what;
+    EXPECT_EQ(rejected(rig, c.reason), 1) << c.what;
+    EXPECT_TRUE(rig.db.outbox().empty()) << c.what;
+    EXPECT_EQ(rig.db.transactions(), 0) << c.what;
+  }
+}
+
+TEST(NotifyHandler, TooManyEntitiesIs413) {
+  handler_rig rig;
+  std::string body = R"({"data":[)";
+  for (int i = 0; i < 1001; ++i) body += std::string(i ? "," : "") + R"({"id":"e)" + std::to_string(i) + R"(","type":"T"})";
+  body += "]}";
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  r.body = body;
+  auto resp = rig.handler.handle(r);
+  EXPECT_EQ(resp.status, 413u);
+  EXPECT_EQ(rejected(rig, "too_many_entities"), 1);
+}
+
+TEST(NotifyHandler, AllEntitiesOfANotificationAreEmittedInOneTransaction) {
+  handler_rig rig;
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  r.body = R"({"data":[{"id":"A","type":"Case"},{"id":"B","type":"Case"},{"id":"C","type":"Office"}]})";
+  auto resp = rig.handler.handle(r);
+  ASSERT_EQ(resp.status, 204u) << resp.body;
+  EXPECT_EQ(rig.db.transactions(), 1);
+  auto out = rig.db.outbox();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].partitionkey, "A");
+  EXPECT_EQ(out[2].family, "context.migr.Office");  // routed by each entity's type
+  EXPECT_EQ(out[1].data.at("notification").at("index"), 1);
+  EXPECT_EQ(out[1].data.at("notification").at("count"), 3);
+}
+
+TEST(NotifyHandler, AStoreFailureMidwayEmitsNothingAndAnswers503) {
+  handler_rig rig;
+  rig.db.fail_emit_at(2);
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  r.body = R"({"data":[{"id":"A","type":"Case"},{"id":"B","type":"Case"},{"id":"C","type":"Case"}]})";
+  auto resp = rig.handler.handle(r);
+  EXPECT_EQ(resp.status, 503u);
+  EXPECT_EQ(ngsi_error_of(resp).at("error"), "ServiceUnavailable");
+  EXPECT_TRUE(rig.db.outbox().empty());
+  EXPECT_EQ(rig.db.commits(), 0);
+  EXPECT_EQ(rejected(rig, "store_failure"), 1);
+  // The dedupe record rolled back too: the broker's retry goes through.
+  auto again = rig.handler.handle(r);
+  EXPECT_EQ(again.status, 204u);
+  EXPECT_EQ(rig.db.outbox().size(), 3u);
+}
+
+TEST(NotifyHandler, ARedeliveredNotificationIsDedupedByTheStore) {
+  handler_rig rig;
+  auto r = fixture_for("ld-normalized-link.http", "ld", "events");
+  ASSERT_EQ(rig.handler.handle(r).status, 204u);
+  auto first = rig.db.outbox();
+  ASSERT_EQ(first.size(), 1u);
+
+  auto again = rig.handler.handle(r);
+  EXPECT_EQ(again.status, 204u);
+  EXPECT_EQ(again.headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true");
+  EXPECT_EQ(rig.db.outbox().size(), 1u);
+  EXPECT_EQ(rig.stats.counter_value("bbgw_context_notifications_total",
+                                    {{"broker", "ld"}, {"subscription", "events"}, {"outcome", "duplicate"}}),
+            1);
+
+  // After the dedupe window the record expired: the same notification emits again, with the
+  // same event id, so Kafka consumers still dedupe it.
+  rig.time.advance(std::chrono::hours(2));
+  EXPECT_EQ(rig.handler.handle(r).status, 204u);
+  auto out = rig.db.outbox();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].id, first[0].id);
+}
+
+TEST(NotifyHandler, RouteIsAWorkerPostUnderThePrefix) {
+  handler_rig rig;
+  auto rt = rig.handler.make_route();
+  EXPECT_EQ(rt.methods, std::vector<std::string>{"POST"});
+  EXPECT_EQ(rt.pattern, "/context/notify/{broker}/{subscription}");
+  EXPECT_EQ(rt.exec, execution::worker);
+  EXPECT_EQ(rt.body_limit, 2u * 1024 * 1024);
+}
+
+TEST(EntityEvent, FamilyTemplateSanitisesTenantAndType) {
+  EXPECT_EQ(expand_family("context.{tenant}.{type}", "b", "s", "", "https://x.org/T#1"),
+            "context.default.https___x.org_T_1");
+  EXPECT_EQ(expand_family("ctx-{broker}.{subscription}.{tenant}", "orion", "cases", "migr", "Case"),
+            "ctx-orion.cases.migr");
+}
+
+}  // namespace
+}  // namespace bbgw::context::testing

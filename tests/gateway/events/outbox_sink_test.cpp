@@ -1,0 +1,64 @@
+// The event sink writes each event durably into the outbox before returning.
+#include "events/outbox_sink.hpp"
+
+#include <atomic>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "../../support/fakes.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class OutboxSink : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    dir_ = fs::temp_directory_path() /
+           ("bbgw-sink-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    bbgw::storage::sqlite_settings s;
+    s.path = (dir_ / "bbgw.db").string();
+    auto st = bbgw::storage::sqlite_store::open(s, clock_, metrics_, logger_);
+    ASSERT_TRUE(st);
+    store_ = std::move(*st);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  fs::path dir_;
+  bbgw::system_clock clock_;
+  bbgw::testing::fake_metrics metrics_;
+  bbgw::testing::fake_logger logger_;
+  std::unique_ptr<bbgw::storage::sqlite_store> store_;
+};
+
+TEST_F(OutboxSink, PublishIsDurableInTheOutboxAndNotifies) {
+  int notified = 0;
+  bbgw::events::outbox_sink sink(*store_, [&] { ++notified; });
+  bbgw::cloud_event ev;
+  ev.id = "e-1";
+  ev.source = "/bbgw/test";
+  ev.type = "eu.bbgateway.test.emitted.v1";
+  ev.family = "test";
+  ev.partitionkey = "k";
+  ev.data = boost::json::object{{"seq", 0}, {"note", "n"}};
+  ASSERT_TRUE(sink.publish(ev));
+  EXPECT_EQ(notified, 1);
+  auto recs = store_->fetch_undelivered(0, 10);
+  ASSERT_TRUE(recs);
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ((*recs)[0].id, "e-1");
+  EXPECT_EQ((*recs)[0].payload, bbgw::to_structured_json(ev));
+
+  auto again = sink.publish(ev);
+  ASSERT_FALSE(again) << "the same id twice is refused";
+  EXPECT_EQ(again.error(), bbgw::error_code(bbgw::storage::errc::duplicate_event));
+  EXPECT_EQ(notified, 1);
+}
+
+}  // namespace

@@ -1,0 +1,486 @@
+// The SQLite store: key/value records with expiry, transactions that commit or leave nothing,
+// group commit that isolates a failing transaction, the outbox, migrations and durability.
+#include "store/sqlite_store.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include <boost/json.hpp>
+
+#include "../../support/fakes.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using bbgw::storage::errc;
+using bbgw::storage::sqlite_settings;
+using bbgw::storage::sqlite_store;
+
+// A clock that moves only when the test says so.
+class manual_clock final : public bbgw::clock {
+ public:
+  bbgw::sys_time now() const override {
+    return bbgw::sys_time{bbgw::sys_time::duration{now_.load()}};
+  }
+  void advance(bbgw::sys_time::duration d) { now_ += d.count(); }
+
+ private:
+  std::atomic<bbgw::sys_time::duration::rep> now_{
+      std::chrono::duration_cast<bbgw::sys_time::duration>(std::chrono::seconds{1'790'000'000})
+          .count()};
+};
+
+bool logged(bbgw::testing::fake_logger const& l, std::string_view text) {
+  for (auto const& e : l.entries())
+    if (e.message.find(text) != std::string::npos) return true;
+  return false;
+}
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> n{0};
+    dir_ = fs::temp_directory_path() /
+           ("bbgw-store-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    settings_.path = (dir_ / "nested" / "bbgw.db").string();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  sqlite_store& open() {
+    store_.reset();
+    auto s = sqlite_store::open(settings_, clock_, metrics_, logger_);
+    EXPECT_TRUE(s) << (s ? "" : s.error().message());
+    store_ = std::move(*s);
+    return *store_;
+  }
+  // Raw SQL on the file, as an independent reader.
+  std::int64_t scalar(std::string const& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(settings_.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+  }
+  static bbgw::cloud_event event(std::string id, std::string key = "k", json::value data = {}) {
+    bbgw::cloud_event ev;
+    ev.id = std::move(id);
+    ev.source = "/bbgw/test";
+    ev.type = "eu.bbgateway.test.emitted.v1";
+    ev.family = "test";
+    ev.partitionkey = std::move(key);
+    ev.time = bbgw::sys_time{std::chrono::seconds{1'790'000'000}};
+    ev.data = std::move(data);
+    return ev;
+  }
+  std::vector<bbgw::storage::outbox_record> undelivered() {
+    auto r = store_->fetch_undelivered(0, 1'000'000);
+    EXPECT_TRUE(r);
+    return r ? *r : std::vector<bbgw::storage::outbox_record>{};
+  }
+
+  fs::path dir_;
+  sqlite_settings settings_;
+  manual_clock clock_;
+  bbgw::testing::fake_metrics metrics_;
+  bbgw::testing::fake_logger logger_;
+  std::unique_ptr<sqlite_store> store_;
+};
+
+TEST_F(SqliteStore, OpenCreatesDirectorySchemaAndWal) {
+  open();
+  EXPECT_TRUE(fs::exists(settings_.path));
+  EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
+            bbgw::storage::sqlite_schema_version());
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+                   "('kv','outbox','schema_version')"),
+            3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name='outbox_undelivered' AND "
+                   "sql LIKE '%WHERE delivered_at IS NULL%'"),
+            1);
+  EXPECT_TRUE(fs::exists(settings_.path + "-wal")) << "WAL journal mode";
+  EXPECT_TRUE(store_->check_writable());
+}
+
+TEST_F(SqliteStore, RejectsUnknownSynchronousMode) {
+  settings_.synchronous = "off";
+  auto s = sqlite_store::open(settings_, clock_, metrics_, logger_);
+  EXPECT_FALSE(s);
+}
+
+TEST_F(SqliteStore, PutGetInsertErase) {
+  auto& s = open();
+  auto r = s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    if (auto p = u.put("ns", "a", "one"); !p) return p;
+    auto ins = u.insert("ns", "a", "other");
+    EXPECT_TRUE(ins);
+    EXPECT_FALSE(*ins) << "insert must not overwrite a live record";
+    ins = u.insert("ns", "b", std::string("bin\0ary", 7));
+    EXPECT_TRUE(ins && *ins);
+    auto g = u.get("ns", "a");  // a transaction sees its own writes
+    EXPECT_TRUE(g && *g == std::optional<std::string>("one"));
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*s.get("ns", "a"), std::optional<std::string>("one"));
+  EXPECT_EQ(*s.get("ns", "b"), std::optional<std::string>(std::string("bin\0ary", 7)));
+  EXPECT_EQ(*s.get("other-ns", "a"), std::nullopt) << "namespaces are separate";
+
+  ASSERT_TRUE(s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "a", "two"));  // put overwrites
+    auto e = u.erase("ns", "b");
+    EXPECT_TRUE(e && *e);
+    e = u.erase("ns", "missing");
+    EXPECT_TRUE(e && !*e);
+    return {};
+  }));
+  EXPECT_EQ(*s.get("ns", "a"), std::optional<std::string>("two"));
+  EXPECT_EQ(*s.get("ns", "b"), std::nullopt);
+}
+
+TEST_F(SqliteStore, ExpiredRecordsAreInvisibleAndPurged) {
+  auto& s = open();
+  auto t0 = clock_.now();
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "short", "v1", t0 + 10s));
+    EXPECT_TRUE(u.put("ns", "long", "v2", t0 + 1h));
+    EXPECT_TRUE(u.put("ns", "forever", "v3"));
+    return {};
+  }));
+  EXPECT_EQ(*s.get("ns", "short"), std::optional<std::string>("v1"));
+
+  clock_.advance(11s);
+  EXPECT_EQ(*s.get("ns", "short"), std::nullopt);
+  EXPECT_EQ(*s.get("ns", "long"), std::optional<std::string>("v2"));
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_EQ(*u.get("ns", "short"), std::nullopt);
+    auto e = u.erase("ns", "short");
+    EXPECT_TRUE(e && !*e) << "an expired record does not count as existing";
+    auto ins = u.insert("ns", "short", "fresh", t0 + 1h);
+    EXPECT_TRUE(ins && *ins) << "insert takes the place of an expired record";
+    return {};
+  }));
+  EXPECT_EQ(*s.get("ns", "short"), std::optional<std::string>("fresh"));
+
+  clock_.advance(2h);
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns='ns'"), 3) << "still on disk before purge";
+  auto purged = s.purge_expired();
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 2u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns='ns'"), 1);
+  EXPECT_EQ(*s.get("ns", "forever"), std::optional<std::string>("v3"));
+}
+
+TEST_F(SqliteStore, FailedTransactionLeavesNoStateAndNoEvent) {
+  auto& s = open();
+  auto r = s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "k", "v"));
+    EXPECT_TRUE(u.emit(event("ev-1")));
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), boost::system::errc::make_error_code(boost::system::errc::invalid_argument))
+      << "the work's own error is returned";
+  EXPECT_EQ(*s.get("ns", "k"), std::nullopt);
+  EXPECT_TRUE(undelivered().empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 0);
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_transactions_total", {{"result", "rolled_back"}}),
+            1);
+
+  // A throwing work is rolled back too, with its own error code.
+  r = s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "k2", "v"));
+    throw std::runtime_error("boom");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), bbgw::error_code(errc::work_failed));
+  EXPECT_EQ(*s.get("ns", "k2"), std::nullopt);
+}
+
+TEST_F(SqliteStore, EmitWritesStructuredJsonToTheOutbox) {
+  auto& s = open();
+  auto ev = event("ev-1", "key-1", json::object{{"seq", 1}, {"note", "n"}});
+  ev.subject = "subj";
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(ev); }));
+  auto recs = undelivered();
+  ASSERT_EQ(recs.size(), 1u);
+  auto const& r = recs[0];
+  EXPECT_GT(r.seq, 0);
+  EXPECT_EQ(r.id, "ev-1");
+  EXPECT_EQ(r.family, "test");
+  EXPECT_EQ(r.key, "key-1");
+  EXPECT_EQ(r.type, ev.type);
+  EXPECT_EQ(r.source, ev.source);
+  EXPECT_EQ(r.subject, std::optional<std::string>("subj"));
+  EXPECT_EQ(r.time, bbgw::format_rfc3339(ev.time));
+  EXPECT_EQ(r.payload, bbgw::to_structured_json(ev));
+  auto back = bbgw::from_structured_json(r.payload);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->data, ev.data);
+}
+
+TEST_F(SqliteStore, DuplicateEventIdIsAnError) {
+  auto& s = open();
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("same")); }));
+  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
+    return u.emit(event("same"));
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), bbgw::error_code(errc::duplicate_event));
+  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
+  EXPECT_EQ(undelivered().size(), 1u);
+
+  auto bad = event("x");
+  bad.family.clear();
+  EXPECT_EQ(s.transact([&](bbgw::unit_of_work& u) { return u.emit(bad); }).error(),
+            bbgw::error_code(errc::constraint))
+      << "an event without a family could never be routed";
+}
+
+TEST_F(SqliteStore, FailingWorkInAGroupCommitDoesNotAffectTheOthers) {
+  auto& s = open();
+  // Hold the committer inside a first transaction so that the next ones queue up and are
+  // committed together as one batch.
+  std::atomic<bool> entered{false}, release{false};
+  std::thread blocker([&] {
+    EXPECT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+      entered = true;
+      while (!release) std::this_thread::yield();
+      return u.put("ns", "blocker", "v");
+    }));
+  });
+  while (!entered) std::this_thread::yield();
+
+  constexpr int n = 12;
+  std::vector<bbgw::result<void>> results(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = s.transact([i](bbgw::unit_of_work& u) -> bbgw::result<void> {
+        auto k = "k" + std::to_string(i);
+        if (auto p = u.put("ns", k, "v"); !p) return p;
+        if (i % 4 == 1) return boost::system::errc::make_error_code(boost::system::errc::io_error);
+        return u.emit(event("ev-" + std::to_string(i)));
+      });
+    });
+  }
+  while (s.pending_transactions() < n) std::this_thread::yield();
+  release = true;
+  blocker.join();
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(metrics_.histogram_count("bbgw_store_commit_batch_size"), 2u)
+      << "the blocker alone, then the n queued transactions in one batch";
+  std::set<std::string> ids;
+  for (auto const& r : undelivered()) ids.insert(r.id);
+  for (int i = 0; i < n; ++i) {
+    auto k = "k" + std::to_string(i);
+    if (i % 4 == 1) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_EQ(results[i].error(),
+                boost::system::errc::make_error_code(boost::system::errc::io_error));
+      EXPECT_EQ(*s.get("ns", k), std::nullopt) << k;
+    } else {
+      EXPECT_TRUE(results[i]) << i << ": " << (results[i] ? "" : results[i].error().message());
+      EXPECT_EQ(*s.get("ns", k), std::optional<std::string>("v")) << k;
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(n - n / 4));
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_transactions_total", {{"result", "rolled_back"}}),
+            n / 4);
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_transactions_total", {{"result", "committed"}}),
+            1 + n - n / 4);
+}
+
+TEST_F(SqliteStore, DuplicateInsideABatchFailsAlone) {
+  auto& s = open();
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("taken")); }));
+  std::atomic<bool> entered{false}, release{false};
+  std::thread blocker([&] {
+    EXPECT_TRUE(s.transact([&](bbgw::unit_of_work&) -> bbgw::result<void> {
+      entered = true;
+      while (!release) std::this_thread::yield();
+      return {};
+    }));
+  });
+  while (!entered) std::this_thread::yield();
+  bbgw::result<void> ok1, dup, ok2;
+  std::thread a(
+      [&] { ok1 = s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("a")); }); });
+  while (s.pending_transactions() < 1) std::this_thread::yield();
+  std::thread b([&] {
+    dup = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+      EXPECT_TRUE(u.put("ns", "dup", "v"));
+      return u.emit(event("taken"));
+    });
+  });
+  while (s.pending_transactions() < 2) std::this_thread::yield();
+  std::thread c(
+      [&] { ok2 = s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("c")); }); });
+  while (s.pending_transactions() < 3) std::this_thread::yield();
+  release = true;
+  blocker.join();
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_TRUE(ok1);
+  EXPECT_TRUE(ok2);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error(), bbgw::error_code(errc::duplicate_event));
+  EXPECT_EQ(*s.get("ns", "dup"), std::nullopt);
+  std::vector<std::string> ids;
+  for (auto const& r : undelivered()) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"taken", "a", "c"})) << "commit order is seq order";
+}
+
+TEST_F(SqliteStore, ConcurrentTransactionsAllCommitInOrderPerThread) {
+  auto& s = open();
+  constexpr int threads_n = 8, per_thread = 2000;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < threads_n; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto ev = event(bbgw::new_event_id(), "t" + std::to_string(t),
+                        json::object{{"thread", t}, {"i", i}});
+        auto r = s.transact([&](bbgw::unit_of_work& u) { return u.emit(ev); });
+        if (!r) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+
+  auto recs = undelivered();
+  ASSERT_EQ(recs.size(), static_cast<std::size_t>(threads_n * per_thread));
+  std::set<std::string> ids;
+  std::map<std::int64_t, int> next;  // thread -> next expected i
+  std::int64_t last_seq = 0;
+  for (auto const& r : recs) {
+    EXPECT_GT(r.seq, last_seq);
+    last_seq = r.seq;
+    ids.insert(r.id);
+    auto data = json::parse(r.payload).at("data");
+    auto t = data.at("thread").as_int64();
+    auto i = data.at("i").as_int64();
+    ASSERT_EQ(i, next[t]) << "thread " << t << " out of order";
+    ++next[t];
+  }
+  EXPECT_EQ(ids.size(), recs.size()) << "every event exactly once";
+  for (int t = 0; t < threads_n; ++t) EXPECT_EQ(next[t], per_thread);
+  auto batches = metrics_.histogram_count("bbgw_store_commit_batch_size");
+  EXPECT_LT(batches, static_cast<std::uint64_t>(threads_n * per_thread))
+      << "group commit shares transactions";
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_transactions_total", {{"result", "committed"}}),
+            threads_n * per_thread);
+}
+
+TEST_F(SqliteStore, OutboxFetchMarkStatsAndPurge) {
+  auto& s = open();
+  auto t0 = clock_.now();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("e" + std::to_string(i))); }));
+    clock_.advance(1s);
+  }
+  auto st = s.stats();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->depth, 10u);
+  EXPECT_EQ(st->oldest_created, t0);
+
+  auto first = s.fetch_undelivered(0, 4);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 4u);
+  EXPECT_EQ((*first)[0].id, "e0");
+  auto next = s.fetch_undelivered(first->back().seq, 100);
+  ASSERT_EQ(next->size(), 6u);
+  EXPECT_EQ((*next)[0].id, "e4");
+
+  // Deliver e0..e2 and e5 (not contiguous).
+  std::vector<std::int64_t> seqs = {(*first)[2].seq, (*first)[0].seq, (*first)[1].seq,
+                                    (*next)[1].seq};
+  ASSERT_TRUE(s.mark_delivered(seqs));
+  ASSERT_TRUE(s.mark_delivered(seqs)) << "marking again is harmless";
+  st = s.stats();
+  EXPECT_EQ(st->depth, 6u);
+  EXPECT_EQ(st->oldest_created, t0 + 3s);
+  std::vector<std::string> ids;
+  for (auto const& r : undelivered()) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"e3", "e4", "e6", "e7", "e8", "e9"}));
+
+  // Delivered at t0+10s; purge only what was delivered before the cut.
+  ASSERT_TRUE(s.purge_delivered(t0 + 10s));
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 10);
+  clock_.advance(1h);
+  ASSERT_TRUE(s.purge_delivered(t0 + 30min));
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 6) << "undelivered rows are never purged";
+
+  // Seqs are never reused after a purge (AUTOINCREMENT), so a relay cursor stays valid.
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("late")); }));
+  auto all = undelivered();
+  EXPECT_EQ(all.back().id, "late");
+  EXPECT_GT(all.back().seq, (*next).back().seq);
+}
+
+TEST_F(SqliteStore, ReopenKeepsDataAndUndeliveredEvents) {
+  {
+    auto& s = open();
+    ASSERT_TRUE(s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
+      EXPECT_TRUE(u.put("ns", "k", "kept"));
+      return u.emit(event("durable-1"));
+    }));
+    ASSERT_TRUE(s.transact([](bbgw::unit_of_work& u) { return u.emit(event("durable-2")); }));
+    store_.reset();  // closes
+  }
+  auto& s = open();
+  EXPECT_EQ(*s.get("ns", "k"), std::optional<std::string>("kept"));
+  std::vector<std::string> ids;
+  for (auto const& r : undelivered()) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"durable-1", "durable-2"}));
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_version"), bbgw::storage::sqlite_schema_version())
+      << "migrations are not applied twice";
+}
+
+TEST_F(SqliteStore, RefusesADatabaseFromANewerGateway) {
+  open();
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(settings_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES(999, 'future')", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = sqlite_store::open(settings_, clock_, metrics_, logger_);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), bbgw::error_code(errc::schema_too_new));
+  EXPECT_TRUE(logged(logger_, "newer"));
+}
+
+TEST_F(SqliteStore, RefusesAFileThatIsNotADatabase) {
+  fs::create_directories(fs::path(settings_.path).parent_path());
+  {
+    std::ofstream f(settings_.path);
+    f << std::string(4096, 'x');
+  }
+  auto s = sqlite_store::open(settings_, clock_, metrics_, logger_);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), bbgw::error_code(errc::corrupt));
+}
+
+}  // namespace
