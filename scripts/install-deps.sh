@@ -7,11 +7,13 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git clang-format
   # libraries
-  libboost1.81-all-dev libssl-dev openssl libxml2-dev libxmlsec1-dev
+  libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev openssl libxml2-dev libxmlsec1-dev
   librdkafka-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers and tools used by tests and benchmarks
   kcat wrk nginx-light curl python3 python3-confluent-kafka python3-jsonschema python3-yaml
+  # fuzzing (libFuzzer)
+  clang libclang-rt-14-dev
 )
 
 missing=()

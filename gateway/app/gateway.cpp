@@ -82,7 +82,7 @@ int serve_gateway(loaded_config cfg, std::vector<connector_entry> const& table) 
 
   events::kafka_relay relay(core.kafka, db, registry, log, clock);
   relay.start();
-  events::outbox_sink sink(db);
+  events::outbox_sink sink(db, [&relay] { relay.wake(); });
 
   std::uint64_t const max_depth = core.readiness.max_outbox_depth;
   std::string const bootstrap = core.kafka.bootstrap_servers;
