@@ -81,21 +81,30 @@ struct pipeline {
   std::unique_ptr<bbgw::events::kafka_relay> relay;
 };
 
-// Publishes `per_thread` small events from each of `threads` publishers.
-void publish_all(bbgw::event_sink& sink, int threads, int per_thread, std::atomic<int>& failed) {
+// Publishes `per_thread` small events from each of `threads` publishers, `batch` events per
+// publish call (1 = one transaction per event).
+void publish_all(bbgw::event_sink& sink, int threads, int per_thread, int batch,
+                 std::atomic<int>& failed) {
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
-      bbgw::cloud_event ev;
-      ev.source = "/bbgw/bench";
-      ev.type = "eu.bbgateway.test.emitted.v1";
-      ev.family = "bench";
-      for (int i = 0; i < per_thread; ++i) {
-        ev.id = bbgw::new_event_id();
-        ev.partitionkey = "key-" + std::to_string((t * per_thread + i) % 64);
-        ev.time = std::chrono::system_clock::now();
-        ev.data = boost::json::object{{"seq", i}, {"note", "bench"}};
-        if (!sink.publish(ev)) ++failed;
+      std::vector<bbgw::cloud_event> evs(static_cast<std::size_t>(batch));
+      for (auto& ev : evs) {
+        ev.source = "/bbgw/bench";
+        ev.type = "eu.bbgateway.test.emitted.v1";
+        ev.family = "bench";
+      }
+      for (int i = 0; i < per_thread; i += batch) {
+        for (int j = 0; j < batch; ++j) {
+          auto& ev = evs[static_cast<std::size_t>(j)];
+          ev.id = bbgw::new_event_id();
+          ev.partitionkey = "key-" + std::to_string((t * per_thread + i + j) % 64);
+          ev.time = std::chrono::system_clock::now();
+          ev.data = boost::json::object{{"seq", i + j}, {"note", "bench"}};
+        }
+        bool ok = batch == 1 ? bool(sink.publish(evs[0]))
+                             : bool(sink.publish(std::span<bbgw::cloud_event const>(evs)));
+        if (!ok) failed += batch;
       }
     });
   }
@@ -103,26 +112,30 @@ void publish_all(bbgw::event_sink& sink, int threads, int per_thread, std::atomi
 }
 
 // End to end: publish -> durable in SQLite -> produced -> acked by the broker -> marked.
+// Args: publishers, events in all, events per publish.
 void BM_OutboxToKafka(benchmark::State& state) {
   int threads = static_cast<int>(state.range(0));
   int total = static_cast<int>(state.range(1));
+  int batch = static_cast<int>(state.range(2));
   pipeline p(true);
   bbgw::events::outbox_sink sink(*p.store, [&] { p.relay->wake(); });
   std::atomic<int> failed{0};
+  int per_thread = total / threads / batch * batch;
   for (auto _ : state) {
-    publish_all(sink, threads, total / threads, failed);
+    publish_all(sink, threads, per_thread, batch, failed);
     while (p.depth() > 0) std::this_thread::sleep_for(1ms);
   }
-  state.SetItemsProcessed(state.iterations() * (total / threads) * threads);
+  state.SetItemsProcessed(state.iterations() * per_thread * threads);
   state.counters["failed"] = failed.load();
   state.counters["delivered"] = static_cast<double>(p.relay->current().delivered_total);
 }
 BENCHMARK(BM_OutboxToKafka)
-    ->Args({4, 200000})
-    ->Args({8, 200000})
-    ->Args({16, 200000})
-    ->Args({32, 200000})
-    ->Args({64, 200000})
+    ->ArgNames({"publishers", "events", "batch"})
+    ->Args({8, 200000, 1})
+    ->Args({16, 200000, 1})
+    ->Args({64, 200000, 1})
+    ->Args({8, 400000, 10})
+    ->Args({8, 400000, 100})
     ->Iterations(3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
@@ -134,7 +147,7 @@ void BM_PublishOnly(benchmark::State& state) {
   pipeline p(false);
   bbgw::events::outbox_sink sink(*p.store);
   std::atomic<int> failed{0};
-  for (auto _ : state) publish_all(sink, threads, total / threads, failed);
+  for (auto _ : state) publish_all(sink, threads, total / threads, 1, failed);
   state.SetItemsProcessed(state.iterations() * (total / threads) * threads);
   state.counters["failed"] = failed.load();
 }

@@ -10,21 +10,23 @@
 
 namespace bbgw::context {
 
-std::string_view flavour_name(flavour f) { return f == flavour::ngsi_v2 ? "ngsi-v2" : "ngsi-ld"; }
+std::string_view flavour_name(flavour f) {
+  return f == flavour::ngsi_v2 ? "ngsi-v2" : "ngsi-ld";
+}
 
 namespace {
 
 bool is_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
 bool is_topic_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 // Reads a map section; a scalar or list where a map belongs is an error, not a silent default.
@@ -48,18 +50,19 @@ bool is_safe_description(std::string_view s) {
 }
 
 subscription_config read_subscription(config_reader& s, flavour fl, std::string const& broker,
-                                      std::string const& secret_key,
-                                      std::set<std::string>& names) {
+                                      std::string const& secret_key, std::set<std::string>& names) {
   subscription_config sub;
   sub.name = s.string("name", "");
   if (!is_name(sub.name)) s.fail("name", "must be 1..64 characters of [A-Za-z0-9_-]");
-  if (!names.insert(sub.name).second) s.fail("name", "duplicate subscription name '" + sub.name + "'");
+  if (!names.insert(sub.name).second)
+    s.fail("name", "duplicate subscription name '" + sub.name + "'");
   sub.description = s.string("description", "");
   if (!is_safe_description(sub.description))
     s.fail("description", "must be at most 512 characters without < > \" ' = ; ( ) or controls");
   sub.entity_types = s.strings("entity_types", {});
   for (auto const& t : sub.entity_types)
-    if (t.empty() || !is_safe_description(t)) s.fail("entity_types", "invalid entity type '" + t + "'");
+    if (t.empty() || !is_safe_description(t))
+      s.fail("entity_types", "invalid entity type '" + t + "'");
   sub.id_pattern = s.string("id_pattern", "");
   if (sub.entity_types.empty() && sub.id_pattern.empty())
     s.fail("entity_types", "a subscription needs entity_types or id_pattern");
@@ -68,8 +71,9 @@ subscription_config read_subscription(config_reader& s, flavour fl, std::string 
   sub.watched_attributes = s.strings("watched_attributes", {});
   sub.notified_attributes = s.strings("notified_attributes", {});
   if (fl == flavour::ngsi_v2)
-    sub.format = s.choice("format", "normalized",
-                          {"normalized", "keyValues", "simplifiedNormalized", "simplifiedKeyValues"});
+    sub.format =
+        s.choice("format", "normalized",
+                 {"normalized", "keyValues", "simplifiedNormalized", "simplifiedKeyValues"});
   else
     sub.format = s.choice("format", "normalized", {"normalized", "concise", "keyValues"});
   sub.throttling = s.integer("throttling", 0, 0, 86400);
@@ -96,8 +100,9 @@ broker_config read_broker(config_reader& b, std::string const& secret_key,
   br.name = b.string("name", "");
   if (!is_name(br.name)) b.fail("name", "must be 1..64 characters of [A-Za-z0-9_-]");
   if (!names.insert(br.name).second) b.fail("name", "duplicate broker name '" + br.name + "'");
-  br.flavour = b.choice("flavour", "ngsi-v2", {"ngsi-v2", "ngsi-ld"}) == "ngsi-v2" ? flavour::ngsi_v2
-                                                                                  : flavour::ngsi_ld;
+  br.flavour = b.choice("flavour", "ngsi-v2", {"ngsi-v2", "ngsi-ld"}) == "ngsi-v2"
+                   ? flavour::ngsi_v2
+                   : flavour::ngsi_ld;
   br.base_url = b.string("base_url", "");
   {
     auto u = boost::urls::parse_absolute_uri(br.base_url);
@@ -107,19 +112,19 @@ broker_config read_broker(config_reader& b, std::string const& secret_key,
     while (!br.base_url.empty() && br.base_url.back() == '/') br.base_url.pop_back();
   }
   br.tenant = b.string("tenant", "");
-  bool tenant_ok = br.tenant.size() <= 50 &&
-                   std::all_of(br.tenant.begin(), br.tenant.end(), [&](char c) {
-                     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '_' ||
-                            (br.flavour == flavour::ngsi_ld && (c == '-' || c == '.'));
-                   });
+  bool tenant_ok =
+      br.tenant.size() <= 50 && std::all_of(br.tenant.begin(), br.tenant.end(), [&](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || (br.flavour == flavour::ngsi_ld && (c == '-' || c == '.'));
+      });
   if (!tenant_ok)
     b.fail("tenant", br.flavour == flavour::ngsi_v2
                          ? "must be at most 50 characters of [A-Za-z0-9_] (Fiware-Service)"
                          : "must be at most 50 characters of [A-Za-z0-9_.-] (NGSILD-Tenant)");
   br.service_path = b.string("service_path", "");
   if (!br.service_path.empty()) {
-    if (br.flavour != flavour::ngsi_v2) b.fail("service_path", "only NGSI-v2 brokers have service paths");
+    if (br.flavour != flavour::ngsi_v2)
+      b.fail("service_path", "only NGSI-v2 brokers have service paths");
     if (br.service_path.front() != '/' || br.service_path.size() > 1024 ||
         !is_safe_description(br.service_path) || br.service_path.find(',') != std::string::npos)
       b.fail("service_path", "must be one absolute path such as /madrid");
@@ -145,7 +150,8 @@ broker_config read_broker(config_reader& b, std::string const& secret_key,
   }
   if (br.flavour == flavour::ngsi_ld) {
     br.ld_context = b.string("ld_context", br.ld_context);
-    if (!boost::urls::parse_absolute_uri(br.ld_context)) b.fail("ld_context", "must be an absolute URL");
+    if (!boost::urls::parse_absolute_uri(br.ld_context))
+      b.fail("ld_context", "must be an absolute URL");
   } else if (b.has("ld_context")) {
     b.fail("ld_context", "only NGSI-LD brokers have an @context");
   }
@@ -177,10 +183,14 @@ std::string expand_family(std::string const& tmpl, std::string_view broker,
     if (tmpl[i] == '{') {
       auto end = tmpl.find('}', i);
       std::string_view key(tmpl.data() + i + 1, end - i - 1);
-      if (key == "tenant") put(out, tenant.empty() ? "default" : tenant);
-      else if (key == "type") put(out, type);
-      else if (key == "broker") put(out, broker);
-      else if (key == "subscription") put(out, subscription);
+      if (key == "tenant")
+        put(out, tenant.empty() ? "default" : tenant);
+      else if (key == "type")
+        put(out, type);
+      else if (key == "broker")
+        put(out, broker);
+      else if (key == "subscription")
+        put(out, subscription);
       i = end + 1;
     } else {
       out += tmpl[i++];
@@ -203,12 +213,15 @@ std::optional<context_config> read_config(config_reader& r) {
   {
     auto const& p = cfg.notify_path_prefix;
     bool ok = p.size() >= 2 && p.front() == '/' && p.back() != '/' &&
-              std::all_of(p.begin(), p.end(), [](char c) {
-                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' || c == '.';
-              }) &&
+              std::all_of(p.begin(), p.end(),
+                          [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                   (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' ||
+                                   c == '.';
+                          }) &&
               p.find("//") == std::string::npos;
-    if (!ok) r.fail("notify_path_prefix", "must be an absolute path like /context/notify (no trailing /)");
+    if (!ok)
+      r.fail("notify_path_prefix", "must be an absolute path like /context/notify (no trailing /)");
   }
   cfg.resync_interval = r.duration("resync_interval", cfg.resync_interval);
   if (cfg.resync_interval < std::chrono::milliseconds(100))
@@ -230,11 +243,13 @@ std::optional<context_config> read_config(config_reader& r) {
         if (end == std::string::npos) r.fail("family_template", "unclosed '{'");
         std::string key = t.substr(i + 1, end - i - 1);
         if (key != "tenant" && key != "type" && key != "broker" && key != "subscription")
-          r.fail("family_template", "unknown placeholder {" + key + "}; use {tenant} {type} {broker} {subscription}");
+          r.fail("family_template",
+                 "unknown placeholder {" + key + "}; use {tenant} {type} {broker} {subscription}");
         i = end + 1;
       } else {
         if (!is_topic_char(t[i]))
-          r.fail("family_template", std::string("character '") + t[i] + "' is not allowed in a Kafka topic");
+          r.fail("family_template",
+                 std::string("character '") + t[i] + "' is not allowed in a Kafka topic");
         ++i;
       }
     }
@@ -247,7 +262,8 @@ std::optional<context_config> read_config(config_reader& r) {
     r.fail("secret_key", "must be at least 16 characters");
   std::set<std::string> names;
   for (auto& b : r.list("brokers")) cfg.brokers.push_back(read_broker(b, secret_key, names));
-  if (cfg.brokers.empty()) r.fail("brokers", "the enabled context connector needs at least one broker");
+  if (cfg.brokers.empty())
+    r.fail("brokers", "the enabled context connector needs at least one broker");
   return cfg;
 }
 

@@ -18,7 +18,7 @@ struct subscription_config {
   std::string name;         // [A-Za-z0-9_-]{1,64}, unique within its broker
   std::string description;  // free text; the sync marker is appended to it
   std::vector<std::string> entity_types;
-  std::string id_pattern;   // regular expression on entity ids; empty = any
+  std::string id_pattern;  // regular expression on entity ids; empty = any
   std::vector<std::string> watched_attributes;
   std::vector<std::string> notified_attributes;
   // v2: normalized | keyValues | simplifiedNormalized | simplifiedKeyValues;
@@ -31,8 +31,8 @@ struct subscription_config {
 struct broker_config {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   context::flavour flavour = flavour::ngsi_v2;
-  std::string base_url;  // http(s)://host[:port][/path], without a trailing '/'
-  std::string tenant;    // Fiware-Service (v2) or NGSILD-Tenant (LD); empty = default tenant
+  std::string base_url;      // http(s)://host[:port][/path], without a trailing '/'
+  std::string tenant;        // Fiware-Service (v2) or NGSILD-Tenant (LD); empty = default tenant
   std::string service_path;  // Fiware-ServicePath (v2 only); empty = not sent
   std::optional<std::pair<std::string, std::string>> auth_header;  // name, value (secret)
   std::string ca_file;  // PEM bundle for https; empty = system trust store

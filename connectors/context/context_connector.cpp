@@ -6,15 +6,18 @@ context_connector::context_connector(context_config cfg, connector_context& ctx)
     : cfg_(std::move(cfg)), ctx_(ctx), notify_(cfg_, ctx.db, ctx.time, ctx.stats, ctx.log) {
   for (auto const& b : cfg_.brokers)
     if (b.manage_subscriptions)
-      syncs_.push_back(std::make_unique<subscription_sync>(b, ctx.public_base_url,
-                                                           cfg_.notify_path_prefix,
-                                                           cfg_.request_timeout, ctx.http,
-                                                           ctx.stats, ctx.log));
+      syncs_.push_back(
+          std::make_unique<subscription_sync>(b, ctx.public_base_url, cfg_.notify_path_prefix,
+                                              cfg_.request_timeout, ctx.http, ctx.stats, ctx.log));
 }
 
-context_connector::~context_connector() { stop(); }
+context_connector::~context_connector() {
+  stop();
+}
 
-std::vector<route> context_connector::routes() { return {notify_.make_route()}; }
+std::vector<route> context_connector::routes() {
+  return {notify_.make_route()};
+}
 
 std::vector<sync_report> context_connector::sync_now() {
   std::vector<sync_report> out;
@@ -62,9 +65,10 @@ void context_connector::stop() {
 std::optional<builder> configure(config_reader& r) {
   auto cfg = read_config(r);
   if (!cfg) return std::nullopt;
-  return builder([cfg = std::move(*cfg)](connector_context& ctx) -> std::unique_ptr<bbgw::connector> {
-    return std::make_unique<context_connector>(cfg, ctx);
-  });
+  return builder(
+      [cfg = std::move(*cfg)](connector_context& ctx) -> std::unique_ptr<bbgw::connector> {
+        return std::make_unique<context_connector>(cfg, ctx);
+      });
 }
 
 }  // namespace bbgw::context

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include <boost/json.hpp>
 
@@ -52,7 +53,7 @@ std::string where(std::size_t i, std::string_view attr = {}) {
 // Fields every entity of the notification shares.
 struct common {
   std::string_view broker, subscription, flavour, format;
-  json::value service_path_all;        // v2: one service path for all entities, or null
+  json::value service_path_all;            // v2: one service path for all entities, or null
   std::vector<std::string> service_paths;  // v2: one per entity when the header lists several
   json::object notification;
   json::value context;  // LD @context, else null
@@ -66,7 +67,8 @@ bool v2_attribute(std::string_view name, json::value&& v, json::array& out, std:
     return false;
   }
   auto& a = v.as_object();
-  json::object o;
+  json::object o(out.storage());
+  o.reserve(8);
   o["name"] = name;
   json::value type = nullptr;
   if (auto* t = a.if_contains("type")) {
@@ -78,8 +80,8 @@ bool v2_attribute(std::string_view name, json::value&& v, json::array& out, std:
   }
   std::string_view ts = type.is_string() ? std::string_view(type.as_string()) : std::string_view{};
   std::string_view kind = ts.starts_with("geo:") ? "GeoProperty"
-                          : ts == "Relationship"  ? "Relationship"
-                                                  : "Property";
+                          : ts == "Relationship" ? "Relationship"
+                                                 : "Property";
   o["kind"] = kind;
   o["type"] = std::move(type);
   json::value value = nullptr;
@@ -88,7 +90,7 @@ bool v2_attribute(std::string_view name, json::value&& v, json::array& out, std:
     o["object"] = std::move(value);
   else
     o["value"] = std::move(value);
-  json::object metadata;
+  json::object metadata(out.storage());
   if (auto* m = a.if_contains("metadata")) {
     if (!m->is_object()) {
       why = where(i, name) + " has metadata that is not an object";
@@ -129,7 +131,8 @@ bool is_geojson(json::object const& o) {
 // One NGSI-LD attribute instance (normalized or concise; keyValues is handled by the caller).
 bool ld_instance(std::string_view name, json::value&& v, bool concise, json::array& out,
                  std::string& why, std::size_t i) {
-  json::object o;
+  json::object o(out.storage());
+  o.reserve(8);
   o["name"] = name;
   if (!v.is_object() || (concise && is_geojson(v.as_object()))) {
     if (!concise) {
@@ -141,7 +144,7 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
     o["kind"] = geo ? "GeoProperty" : "Property";
     o["type"] = geo ? "GeoProperty" : "Property";
     o["value"] = std::move(v);
-    o["metadata"] = json::object{};
+    o["metadata"] = json::object(out.storage());
     out.emplace_back(std::move(o));
     return true;
   }
@@ -167,7 +170,7 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
       o["kind"] = "Property";
       o["type"] = "Property";
       o["value"] = std::move(v);
-      o["metadata"] = json::object{};
+      o["metadata"] = json::object(out.storage());
       out.emplace_back(std::move(o));
       return true;
     }
@@ -186,8 +189,8 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
   o["kind"] = type;
   o["type"] = type;
   std::string_view out_key = (type == "Relationship" || type == "ListRelationship") ? "object"
-                             : type == "LanguageProperty"                          ? "languageMap"
-                                                                                   : "value";
+                             : type == "LanguageProperty"                           ? "languageMap"
+                                                                                    : "value";
   json::value payload_v = std::move(*payload);
   // A typed JSON-LD literal {"@type": "DateTime", "@value": "..."} becomes value + valueType.
   if (payload_v.is_object() && payload_v.as_object().contains("@value")) {
@@ -197,7 +200,7 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
     payload_v = std::move(inner);
   }
   o[out_key] = std::move(payload_v);
-  json::object metadata;
+  json::object metadata(out.storage());
   for (auto& kv : a) {
     std::string_view k = kv.key();
     if (k == "type" || k == main) continue;
@@ -214,6 +217,37 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
   o["metadata"] = std::move(metadata);
   out.emplace_back(std::move(o));
   return true;
+}
+
+// A fast 128-bit fingerprint of the body (two multiply-rotate lanes, murmur3 finaliser). It only
+// separates notifications that share a correlator or id, so it need not resist an adversary
+// (the broker is authenticated); SHA-256 over the whole body cost a quarter of normalisation.
+std::string body_fingerprint(std::string_view s) {
+  auto fmix = [](std::uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    return k ^ (k >> 33);
+  };
+  auto rotl = [](std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+  std::uint64_t h1 = 0x9e3779b97f4a7c15ULL ^ s.size(), h2 = 0xc2b2ae3d27d4eb4fULL + s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h1 = rotl((h1 ^ w) * 0x87c37b91114253d5ULL, 31);
+    h2 = rotl((h2 ^ w) * 0x4cf5ad432745937fULL, 29);
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t j = 0; i + j < s.size(); ++j)
+    tail |= std::uint64_t(static_cast<unsigned char>(s[i + j])) << (8 * j);
+  h1 = fmix(h1 ^ tail ^ h2);
+  h2 = fmix(h2 + tail + h1);
+  std::string out(16, '\0');
+  std::memcpy(out.data(), &h1, 8);
+  std::memcpy(out.data() + 8, &h2, 8);
+  return out;
 }
 
 }  // namespace
@@ -317,8 +351,11 @@ result<notification> normalise(notification_input const& in, std::string& why) {
                     std::string(v2 ? "" : " or application/ld+json") +
                     (ct ? ", got '" + std::string(*ct) + "'" : ", got none"));
 
+  // One arena for the parse and every event of this notification: moves between them are
+  // pointer swaps, and the events keep the arena alive (shared, reference-counted storage).
+  json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>();
   json::error_code ec;
-  json::value body = json::parse(in.body, ec);
+  json::value body = json::parse(in.body, ec, sp);
   if (ec) return fail(errc::malformed_json, why, "the body is not JSON: " + ec.message());
 
   common c;
@@ -337,7 +374,7 @@ result<notification> normalise(notification_input const& in, std::string& why) {
 
   std::string format;
   json::array* data = nullptr;
-  json::array single;  // simplified v2 formats: the body is the entity itself
+  json::array single(sp);  // simplified v2 formats: the body is the entity itself
   std::string notification_key;
   std::string correlator_text;
 
@@ -346,8 +383,10 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     format = f ? std::string(trim(*f)) : in.subscription.format;
     if (format != "normalized" && format != "keyValues" && format != "simplifiedNormalized" &&
         format != "simplifiedKeyValues")
-      return fail(errc::invalid_notification, why, "unsupported Ngsiv2-AttrsFormat '" + format + "'");
-    if (!body.is_object()) return fail(errc::invalid_notification, why, "the body is not a JSON object");
+      return fail(errc::invalid_notification, why,
+                  "unsupported Ngsiv2-AttrsFormat '" + format + "'");
+    if (!body.is_object())
+      return fail(errc::invalid_notification, why, "the body is not a JSON object");
     json::value sub_id = nullptr;
     if (format.starts_with("simplified")) {
       single.emplace_back(std::move(body));
@@ -355,10 +394,12 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     } else {
       auto& o = body.as_object();
       auto* d = o.if_contains("data");
-      if (!d || !d->is_array()) return fail(errc::invalid_notification, why, "missing 'data' array");
+      if (!d || !d->is_array())
+        return fail(errc::invalid_notification, why, "missing 'data' array");
       data = &d->as_array();
       if (auto* s = o.if_contains("subscriptionId")) {
-        if (!s->is_string()) return fail(errc::invalid_notification, why, "subscriptionId is not a string");
+        if (!s->is_string())
+          return fail(errc::invalid_notification, why, "subscriptionId is not a string");
         sub_id = *s;
       }
     }
@@ -371,11 +412,12 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       if (pc.cbnotif >= 0) cbnotif = pc.cbnotif;
       notification_key = correlator_text;
     }
-    c.notification = json::object{{"id", nullptr},
-                                  {"subscriptionId", std::move(sub_id)},
-                                  {"correlator", std::move(corr_base)},
-                                  {"cbnotif", std::move(cbnotif)},
-                                  {"notifiedAt", nullptr}};
+    c.notification = json::object({{"id", nullptr},
+                                   {"subscriptionId", std::move(sub_id)},
+                                   {"correlator", std::move(corr_base)},
+                                   {"cbnotif", std::move(cbnotif)},
+                                   {"notifiedAt", nullptr}},
+                                  sp);
     // Orion sends the entities' service paths, comma-separated when there are several.
     auto sp = in.headers.get("Fiware-ServicePath");
     std::string all = sp ? std::string(trim(*sp))
@@ -392,13 +434,16 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       }
     }
   } else {
-    if (!body.is_object()) return fail(errc::invalid_notification, why, "the body is not a JSON object");
+    if (!body.is_object())
+      return fail(errc::invalid_notification, why, "the body is not a JSON object");
     auto& o = body.as_object();
     auto f = in.headers.get("Ngsild-Attribute-Format");
     if (f) {
       auto lf = lower(trim(*f));
-      format = lf == "normalized" ? "normalized" : lf == "concise" ? "concise"
-               : lf == "keyvalues" || lf == "simplified" ? "keyValues" : "";
+      format = lf == "normalized"                        ? "normalized"
+               : lf == "concise"                         ? "concise"
+               : lf == "keyvalues" || lf == "simplified" ? "keyValues"
+                                                         : "";
       if (format.empty())
         return fail(errc::invalid_notification, why, "unsupported Ngsild-Attribute-Format");
     } else {
@@ -413,8 +458,10 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     auto* body_ctx = o.if_contains("@context");
     if (ld_json) {
       if (!body_ctx || !(body_ctx->is_string() || body_ctx->is_array() || body_ctx->is_object()))
-        return fail(errc::invalid_notification, why, "application/ld+json without @context in the body");
-      c.context = body_ctx->is_array() ? std::move(*body_ctx) : json::value(json::array{std::move(*body_ctx)});
+        return fail(errc::invalid_notification, why,
+                    "application/ld+json without @context in the body");
+      c.context = body_ctx->is_array() ? std::move(*body_ctx)
+                                       : json::value(json::array({std::move(*body_ctx)}, sp));
     } else {
       if (body_ctx)
         return fail(errc::invalid_notification, why,
@@ -423,30 +470,36 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       std::optional<std::string> lc;
       if (auto link = in.headers.get("Link")) lc = link_context(*link, malformed);
       if (malformed) return fail(errc::invalid_notification, why, "the Link header is malformed");
-      c.context = json::array{json::string(
-          lc ? *lc : std::string("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"))};
+      c.context = json::array(
+          {json::string(
+              lc ? *lc : std::string("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"),
+              sp)},
+          sp);
     }
     json::value id = nullptr, sub_id = nullptr, at = nullptr;
     for (auto [k, dst] : {std::pair{"id", &id}, {"subscriptionId", &sub_id}, {"notifiedAt", &at}}) {
       if (auto* v = o.if_contains(k)) {
-        if (!v->is_string()) return fail(errc::invalid_notification, why, std::string(k) + " is not a string");
+        if (!v->is_string())
+          return fail(errc::invalid_notification, why, std::string(k) + " is not a string");
         *dst = *v;
       }
     }
     if (id.is_string()) notification_key = id.as_string();
-    c.notification = json::object{{"id", std::move(id)},
-                                  {"subscriptionId", std::move(sub_id)},
-                                  {"correlator", nullptr},
-                                  {"cbnotif", nullptr},
-                                  {"notifiedAt", std::move(at)}};
+    c.notification = json::object({{"id", std::move(id)},
+                                   {"subscriptionId", std::move(sub_id)},
+                                   {"correlator", nullptr},
+                                   {"cbnotif", nullptr},
+                                   {"notifiedAt", std::move(at)}},
+                                  sp);
   }
   c.format = format;
 
   std::size_t const n = data->size();
   if (n == 0) return fail(errc::invalid_notification, why, "'data' is empty");
   if (n > in.max_entities)
-    return fail(errc::too_many_entities, why,
-                std::to_string(n) + " entities exceed the limit of " + std::to_string(in.max_entities));
+    return fail(
+        errc::too_many_entities, why,
+        std::to_string(n) + " entities exceed the limit of " + std::to_string(in.max_entities));
   if (!c.service_paths.empty() && c.service_paths.size() != n)
     return fail(errc::invalid_notification, why,
                 "Fiware-ServicePath lists " + std::to_string(c.service_paths.size()) +
@@ -459,10 +512,11 @@ result<notification> normalise(notification_input const& in, std::string& why) {
   update_field(h, in.broker.name);
   update_field(h, in.subscription.name);
   update_field(h, notification_key);
-  update_field(h, in.body);
+  update_field(h, body_fingerprint(in.body));
   auto note_digest = h.finish();
   out.dedupe_key = to_hex(note_digest);
-  std::string_view note_bytes(reinterpret_cast<char const*>(note_digest.data()), note_digest.size());
+  std::string_view note_bytes(reinterpret_cast<char const*>(note_digest.data()),
+                              note_digest.size());
 
   bool const key_values = format == "keyValues" || format == "simplifiedKeyValues";
   bool const concise = format == "concise";
@@ -484,21 +538,24 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     } else if (t->is_string() && !t->as_string().empty()) {
       u.type = t->as_string();
     } else if (!v2 && t->is_array() && !t->as_array().empty() &&
-               std::all_of(t->as_array().begin(), t->as_array().end(),
-                           [](json::value const& x) { return x.is_string() && !x.as_string().empty(); })) {
+               std::all_of(t->as_array().begin(), t->as_array().end(), [](json::value const& x) {
+                 return x.is_string() && !x.as_string().empty();
+               })) {
       u.type = t->as_array().front().as_string();
       types = *t;
     } else {
       return fail(errc::invalid_entity, why, where(i) + " has an invalid type");
     }
 
-    json::object d;
+    json::object d(sp);
+    d.reserve(16);
     d["id"] = u.id;
     d["type"] = u.type;
     if (!types.is_null()) d["types"] = std::move(types);
     d["tenant"] = out.tenant;
     if (v2)
-      d["servicePath"] = c.service_paths.empty() ? c.service_path_all : json::value(c.service_paths[i]);
+      d["servicePath"] =
+          c.service_paths.empty() ? c.service_path_all : json::value(c.service_paths[i]);
     else
       d["servicePath"] = nullptr;
     d["broker"] = c.broker;
@@ -511,8 +568,9 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     d["notification"] = std::move(note);
     d["context"] = c.context;
 
-    json::array attrs;
-    json::object system;
+    json::array attrs(sp);
+    attrs.reserve(e.size());
+    json::object system(sp);
     for (auto& kv : e) {
       std::string_view k = kv.key();
       if (k == "id" || k == "type") continue;
@@ -522,15 +580,17 @@ result<notification> normalise(notification_input const& in, std::string& why) {
         continue;
       }
       if (key_values) {
-        attrs.emplace_back(json::object{{"name", k},
-                                        {"kind", nullptr},
-                                        {"type", nullptr},
-                                        {"value", std::move(kv.value())},
-                                        {"metadata", json::object{}}});
+        attrs.emplace_back(json::object({{"name", k},
+                                         {"kind", nullptr},
+                                         {"type", nullptr},
+                                         {"value", std::move(kv.value())},
+                                         {"metadata", json::object(sp)}},
+                                        sp));
         continue;
       }
       if (v2) {
-        if (!v2_attribute(k, std::move(kv.value()), attrs, why, i)) return make_error_code(errc::invalid_entity);
+        if (!v2_attribute(k, std::move(kv.value()), attrs, why, i))
+          return make_error_code(errc::invalid_entity);
         continue;
       }
       // NGSI-LD: an array of instances is a multi-attribute (one instance per datasetId).
@@ -538,15 +598,20 @@ result<notification> normalise(notification_input const& in, std::string& why) {
         auto& arr = kv.value().as_array();
         if (arr.empty()) return fail(errc::invalid_entity, why, where(i, k) + " is an empty array");
         for (auto& inst : arr)
-          if (!ld_instance(k, std::move(inst), false, attrs, why, i)) return make_error_code(errc::invalid_entity);
+          if (!ld_instance(k, std::move(inst), false, attrs, why, i))
+            return make_error_code(errc::invalid_entity);
       } else if (kv.value().is_array() && concise &&
                  std::all_of(kv.value().as_array().begin(), kv.value().as_array().end(),
-                             [](json::value const& x) { return x.is_object() && x.as_object().contains("datasetId"); }) &&
+                             [](json::value const& x) {
+                               return x.is_object() && x.as_object().contains("datasetId");
+                             }) &&
                  !kv.value().as_array().empty()) {
         for (auto& inst : kv.value().as_array())
-          if (!ld_instance(k, std::move(inst), true, attrs, why, i)) return make_error_code(errc::invalid_entity);
+          if (!ld_instance(k, std::move(inst), true, attrs, why, i))
+            return make_error_code(errc::invalid_entity);
       } else {
-        if (!ld_instance(k, std::move(kv.value()), concise, attrs, why, i)) return make_error_code(errc::invalid_entity);
+        if (!ld_instance(k, std::move(kv.value()), concise, attrs, why, i))
+          return make_error_code(errc::invalid_entity);
       }
     }
     if (!system.empty()) d["system"] = std::move(system);

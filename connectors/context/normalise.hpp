@@ -18,9 +18,9 @@ namespace bbgw::context {
 
 struct entity_update {
   std::string id;
-  std::string type;            // the (first) entity type
-  std::string event_id;        // deterministic: same notification, same entity -> same id
-  boost::json::object data;    // the entity-update model
+  std::string type;          // the (first) entity type
+  std::string event_id;      // deterministic: same notification, same entity -> same id
+  boost::json::object data;  // the entity-update model
 };
 
 struct notification {

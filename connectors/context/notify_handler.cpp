@@ -28,8 +28,8 @@ notify_handler::notify_handler(context_config const& cfg, store& db, clock const
                               "Notifications answered with success, by outcome", with("accepted")),
           &stats.make_counter("bbgw_context_notifications_total",
                               "Notifications answered with success, by outcome", with("duplicate")),
-          &stats.make_counter("bbgw_context_entities_total",
-                              "Entity updates emitted as events", l)};
+          &stats.make_counter("bbgw_context_entities_total", "Entity updates emitted as events",
+                              l)};
       subs_.emplace(std::pair{b.name, s.name}, std::pair{std::pair{&b, &s}, m});
     }
   }
@@ -42,30 +42,31 @@ notify_handler::notify_handler(context_config const& cfg, store& db, clock const
 }
 
 response notify_handler::ngsi_error_response(errc e, std::string const& description) {
-  return response::json(http_status(e), json::object{{"error", ngsi_error(e)},
-                                                     {"description", description}});
+  return response::json(http_status(e),
+                        json::object{{"error", ngsi_error(e)}, {"description", description}});
 }
 
 response notify_handler::reject(errc e, std::string const& description, request const& r,
                                 broker_config const* b, subscription_config const* s) {
   rejected_.at(e)->inc();
   // Never the body or the token: only where it came from and why.
-  log_.warn("context notification refused",
-            {{"reason", std::string(metric_reason(e))},
-             {"broker", b ? b->name : std::string{}},
-             {"subscription", s ? s->name : std::string{}},
-             {"request_id", r.request_id},
-             {"remote", r.remote_address}});
+  log_.warn("context notification refused", {{"reason", std::string(metric_reason(e))},
+                                             {"broker", b ? b->name : std::string{}},
+                                             {"subscription", s ? s->name : std::string{}},
+                                             {"request_id", r.request_id},
+                                             {"remote", r.remote_address}});
   auto resp = ngsi_error_response(e, description);
-  if (e == errc::unauthorized) resp.headers.set("WWW-Authenticate", "Bearer realm=\"bbgw-context\"");
+  if (e == errc::unauthorized)
+    resp.headers.set("WWW-Authenticate", "Bearer realm=\"bbgw-context\"");
   return resp;
 }
 
 response notify_handler::handle(request const& r) {
   auto broker = r.param("broker");
   auto subscription = r.param("subscription");
-  auto it = (broker && subscription) ? subs_.find(std::pair{std::string(*broker), std::string(*subscription)})
-                                     : subs_.end();
+  auto it = (broker && subscription)
+                ? subs_.find(std::pair{std::string(*broker), std::string(*subscription)})
+                : subs_.end();
   if (it == subs_.end())
     return reject(errc::unknown_subscription, "no such broker/subscription", r);
   auto const& b = *it->second.first.first;
@@ -88,14 +89,16 @@ response notify_handler::handle(request const& r) {
     }
   }
   if (!token || !constant_time_equals(*token, s.secret))
-    return reject(errc::unauthorized, token ? "wrong notify token" : "missing notify token", r, &b, &s);
+    return reject(errc::unauthorized, token ? "wrong notify token" : "missing notify token", r, &b,
+                  &s);
 
   if (r.body.size() > cfg_.body_limit)
     return reject(errc::body_too_large,
                   "the body exceeds " + std::to_string(cfg_.body_limit) + " bytes", r, &b, &s);
 
   std::string why;
-  auto note = normalise({b, s, r.headers, r.body, static_cast<std::size_t>(cfg_.max_entities_per_notification)}, why);
+  auto note = normalise(
+      {b, s, r.headers, r.body, static_cast<std::size_t>(cfg_.max_entities_per_notification)}, why);
   if (!note) return reject(static_cast<errc>(note.error().value()), why, r, &b, &s);
 
   auto const now = time_.now();

@@ -53,9 +53,10 @@ subscription_sync::subscription_sync(broker_config const& broker, std::string pu
       created_(stats.make_counter("bbgw_context_subscriptions_created_total",
                                   "Subscriptions the gateway created on a broker",
                                   {{"broker", broker.name}})),
-      deleted_(stats.make_counter("bbgw_context_subscriptions_deleted_total",
-                                  "Duplicate, drifted or orphaned subscriptions the gateway deleted",
-                                  {{"broker", broker.name}})),
+      deleted_(
+          stats.make_counter("bbgw_context_subscriptions_deleted_total",
+                             "Duplicate, drifted or orphaned subscriptions the gateway deleted",
+                             {{"broker", broker.name}})),
       errors_(stats.make_counter("bbgw_context_subscription_sync_errors_total",
                                  "Sync passes that failed (broker unreachable or refusing)",
                                  {{"broker", broker.name}})),
@@ -106,9 +107,11 @@ json::object subscription_sync::desired_body(subscription_config const& sub) con
       entities.emplace_back(std::move(e));
     }
     body["entities"] = std::move(entities);
-    if (!sub.watched_attributes.empty()) body["watchedAttributes"] = to_array(sub.watched_attributes);
+    if (!sub.watched_attributes.empty())
+      body["watchedAttributes"] = to_array(sub.watched_attributes);
     json::object notification;
-    if (!sub.notified_attributes.empty()) notification["attributes"] = to_array(sub.notified_attributes);
+    if (!sub.notified_attributes.empty())
+      notification["attributes"] = to_array(sub.notified_attributes);
     notification["format"] = sub.format;
     notification["endpoint"] =
         json::object{{"uri", notify_url(sub)}, {"accept", "application/json"}};
@@ -184,13 +187,15 @@ bool subscription_sync::list(std::vector<json::object>& out, std::string& error)
       } catch (...) {
       }
     }
-    if (arr.size() < static_cast<std::size_t>(page_size) || (total && offset >= *total)) return true;
+    if (arr.size() < static_cast<std::size_t>(page_size) || (total && offset >= *total))
+      return true;
   }
   error = "list: too many pages";
   return false;
 }
 
-bool subscription_sync::create(subscription_config const& sub, std::string& id, std::string& error) {
+bool subscription_sync::create(subscription_config const& sub, std::string& id,
+                               std::string& error) {
   auto req = base_request("POST", collection_url());
   req.headers.add("Content-Type", "application/json");
   req.body = json::serialize(desired_body(sub));
@@ -257,7 +262,8 @@ sync_report subscription_sync::run_once() {
     if (auto const* st = s.if_contains("status"); st && st->is_string())
       active = st->as_string() != "inactive" && st->as_string() != "expired" &&
                st->as_string() != "paused";
-    if (auto const* ia = s.if_contains("isActive"); ia && ia->is_bool()) active = active && ia->as_bool();
+    if (auto const* ia = s.if_contains("isActive"); ia && ia->is_bool())
+      active = active && ia->as_bool();
     ours[name].push_back({std::string(id->as_string()), std::string(mark), active});
   }
 

@@ -8,4 +8,15 @@ bbgw::result<void> outbox_sink::publish(bbgw::cloud_event const& ev) {
   return r;
 }
 
+bbgw::result<void> outbox_sink::publish(std::span<bbgw::cloud_event const> events) {
+  if (events.empty()) return {};
+  auto r = store_.transact([events](bbgw::unit_of_work& uow) -> bbgw::result<void> {
+    for (auto const& ev : events)
+      if (auto e = uow.emit(ev); !e) return e;
+    return {};
+  });
+  if (r && after_commit_) after_commit_();
+  return r;
+}
+
 }  // namespace bbgw::events

@@ -1,5 +1,5 @@
 #pragma once
-// The event sink connectors get: each publish is a store transaction with one emit, so it
+// The event sink connectors get: each publish is one store transaction, so it
 // returns once the event is durable in the outbox. The relay delivers it to Kafka later.
 #include <functional>
 
@@ -15,6 +15,7 @@ class outbox_sink final : public bbgw::event_sink {
       : store_(store), after_commit_(std::move(after_commit)) {}
 
   bbgw::result<void> publish(bbgw::cloud_event const& ev) override;
+  bbgw::result<void> publish(std::span<bbgw::cloud_event const> events) override;
 
  private:
   bbgw::store& store_;

@@ -25,7 +25,8 @@ TEST(ContextConfig, DisabledByDefault) {
 }
 
 TEST(ContextConfig, DisabledSectionIsAcceptedUnvalidated) {
-  config_reader r(YAML::Load("{enabled: false, brokers: [{name: 'bad name'}]}"), "connectors.context", nullptr);
+  config_reader r(YAML::Load("{enabled: false, brokers: [{name: 'bad name'}]}"),
+                  "connectors.context", nullptr);
   EXPECT_FALSE(read_config(r));
   EXPECT_NO_THROW(r.finish());
 }
@@ -83,18 +84,23 @@ TEST(ContextConfig, MistakesNameTheirKey) {
   EXPECT_EQ(error_key(base + "colour: blue\n"), "connectors.context.colour");
   EXPECT_EQ(error_key(replace(base, "    tenant: migr\n", "    tenant: migr\n    tennant: x\n")),
             "connectors.context.brokers[0].tennant");
-  EXPECT_EQ(error_key(replace(base, "        throttling: 5\n", "        throttling: 5\n        formt: x\n")),
+  EXPECT_EQ(error_key(replace(base, "        throttling: 5\n",
+                              "        throttling: 5\n        formt: x\n")),
             "connectors.context.brokers[0].subscriptions[0].formt");
-  EXPECT_EQ(error_key(replace(base, "flavour: ngsi-v2", "flavour: ngsi-v3")), "connectors.context.brokers[0].flavour");
-  EXPECT_EQ(error_key(replace(base, "http://orion.test:1026/", "ftp://orion")), "connectors.context.brokers[0].base_url");
-  EXPECT_EQ(error_key(replace(base, "tenant: migr", "tenant: 'mi gr'")), "connectors.context.brokers[0].tenant");
+  EXPECT_EQ(error_key(replace(base, "flavour: ngsi-v2", "flavour: ngsi-v3")),
+            "connectors.context.brokers[0].flavour");
+  EXPECT_EQ(error_key(replace(base, "http://orion.test:1026/", "ftp://orion")),
+            "connectors.context.brokers[0].base_url");
+  EXPECT_EQ(error_key(replace(base, "tenant: migr", "tenant: 'mi gr'")),
+            "connectors.context.brokers[0].tenant");
   EXPECT_EQ(error_key(replace(base, "service_path: /madrid", "service_path: madrid")),
             "connectors.context.brokers[0].service_path");
   EXPECT_EQ(error_key(replace(base, "format: keyValues", "format: concise")),
             "connectors.context.brokers[1].subscriptions[0].format");
   EXPECT_EQ(error_key(replace(base, "name: events", "name: 'ev ents'")),
             "connectors.context.brokers[2].subscriptions[0].name");
-  EXPECT_EQ(error_key(replace(base, "name: city", "name: orion")), "connectors.context.brokers[1].name");
+  EXPECT_EQ(error_key(replace(base, "name: city", "name: orion")),
+            "connectors.context.brokers[1].name");
   EXPECT_EQ(error_key(replace(base, "throttling: 5", "throttling: -1")),
             "connectors.context.brokers[0].subscriptions[0].throttling");
   EXPECT_EQ(error_key(replace(base, std::string("secret: ") + centres_secret, "secret: short")),
@@ -103,21 +109,29 @@ TEST(ContextConfig, MistakesNameTheirKey) {
             "connectors.context.brokers[0].subscriptions[0].secret");
   EXPECT_EQ(error_key(replace(base, "entity_types: [Event]", "id_pattern: '.*'")),
             "connectors.context.brokers[2].subscriptions[0].entity_types");
-  EXPECT_EQ(error_key(base + "family_template: 'ctx.{tenant}.{colour}'\n"), "connectors.context.family_template");
-  EXPECT_EQ(error_key(base + "family_template: 'ctx/{tenant}'\n"), "connectors.context.family_template");
-  EXPECT_EQ(error_key(base + "notify_path_prefix: 'context/notify'\n"), "connectors.context.notify_path_prefix");
-  EXPECT_EQ(error_key(base + "max_entities_per_notification: 0\n"), "connectors.context.max_entities_per_notification");
+  EXPECT_EQ(error_key(base + "family_template: 'ctx.{tenant}.{colour}'\n"),
+            "connectors.context.family_template");
+  EXPECT_EQ(error_key(base + "family_template: 'ctx/{tenant}'\n"),
+            "connectors.context.family_template");
+  EXPECT_EQ(error_key(base + "notify_path_prefix: 'context/notify'\n"),
+            "connectors.context.notify_path_prefix");
+  EXPECT_EQ(error_key(base + "max_entities_per_notification: 0\n"),
+            "connectors.context.max_entities_per_notification");
   EXPECT_EQ(error_key(base + "body_limit: 10\n"), "connectors.context.body_limit");
-  EXPECT_EQ(error_key(replace(base, "auth_header: {name: X-Auth-Token, value: broker-token-1}", "auth_header: x")),
+  EXPECT_EQ(error_key(replace(base, "auth_header: {name: X-Auth-Token, value: broker-token-1}",
+                              "auth_header: x")),
             "connectors.context.brokers[0].auth_header");
   EXPECT_EQ(error_key(replace(base, "auth_header: {name: X-Auth-Token, value: broker-token-1}",
                               "auth_header: {name: 'X Auth', value: v}")),
             "connectors.context.brokers[0].auth_header.name");
-  EXPECT_EQ(error_key(replace(base, "    tenant: migr\n", "    tenant: migr\n    tls: {ca_file: /no/such.pem}\n")),
+  EXPECT_EQ(error_key(replace(base, "    tenant: migr\n",
+                              "    tenant: migr\n    tls: {ca_file: /no/such.pem}\n")),
             "connectors.context.brokers[0].tls.ca_file");
-  EXPECT_EQ(error_key(replace(base, "    tenant: migr\n", "    tenant: migr\n    ld_context: https://x/c.jsonld\n")),
+  EXPECT_EQ(error_key(replace(base, "    tenant: migr\n",
+                              "    tenant: migr\n    ld_context: https://x/c.jsonld\n")),
             "connectors.context.brokers[0].ld_context");
-  EXPECT_EQ(error_key("enabled: true\nsecret_key: 0123456789abcdef0\nbrokers: []\n"), "connectors.context.brokers");
+  EXPECT_EQ(error_key("enabled: true\nsecret_key: 0123456789abcdef0\nbrokers: []\n"),
+            "connectors.context.brokers");
 }
 
 }  // namespace

@@ -33,9 +33,11 @@ class fake_broker final : public bbgw::http_client {
         if (p.key == "offset") offset = std::stoul(p.value);
       }
       boost::json::array page;
-      for (std::size_t i = offset; i < subs.size() && page.size() < limit; ++i) page.push_back(subs[i].second);
+      for (std::size_t i = offset; i < subs.size() && page.size() < limit; ++i)
+        page.push_back(subs[i].second);
       r.status = 200;
-      r.headers.add(ld_ ? "NGSILD-Results-Count" : "Fiware-Total-Count", std::to_string(subs.size()));
+      r.headers.add(ld_ ? "NGSILD-Results-Count" : "Fiware-Total-Count",
+                    std::to_string(subs.size()));
       r.body = boost::json::serialize(page);
       return r;
     }
@@ -45,9 +47,11 @@ class fake_broker final : public bbgw::http_client {
         return r;
       }
       auto body = boost::json::parse(req.body).as_object();
-      std::string id = ld_ ? "urn:ngsi-ld:Subscription:" + std::to_string(++next_) : "sub" + std::to_string(++next_);
+      std::string id = ld_ ? "urn:ngsi-ld:Subscription:" + std::to_string(++next_)
+                           : "sub" + std::to_string(++next_);
       body["id"] = id;
-      body[ld_ ? "isActive" : "status"] = ld_ ? boost::json::value(true) : boost::json::value("active");
+      body[ld_ ? "isActive" : "status"] =
+          ld_ ? boost::json::value(true) : boost::json::value("active");
       subs.emplace_back(id, body);
       r.status = 201;
       r.headers.add("Location", coll + "/" + id);

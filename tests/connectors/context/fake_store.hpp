@@ -57,7 +57,8 @@ class fake_store final : public bbgw::store {
   void fail_emit_at(int n) { fail_emit_at_ = emits_ + n; }
 
  private:
-  std::optional<std::string> lookup(table const& t, std::string_view ns, std::string_view key) const {
+  std::optional<std::string> lookup(table const& t, std::string_view ns,
+                                    std::string_view key) const {
     auto it = t.find({std::string(ns), std::string(key)});
     if (it == t.end()) return std::nullopt;
     if (it->second.expires && *it->second.expires <= time_.now()) return std::nullopt;

@@ -10,7 +10,9 @@
 
 namespace bbgw::context::testing {
 
-inline std::string fixtures_dir() { return std::string(BBGW_SHARED_DIR) + "/fixtures/ngsi"; }
+inline std::string fixtures_dir() {
+  return std::string(BBGW_SHARED_DIR) + "/fixtures/ngsi";
+}
 
 inline std::string slurp(std::string const& path) {
   std::ifstream f(path, std::ios::binary);
@@ -49,7 +51,8 @@ inline request parse_http(std::string const& text) {
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     r.headers.add(line.substr(0, colon), value);
   }
-  if (auto cl = r.headers.get("Content-Length"); cl && std::stoul(std::string(*cl)) != r.body.size())
+  if (auto cl = r.headers.get("Content-Length");
+      cl && std::stoul(std::string(*cl)) != r.body.size())
     throw std::runtime_error("Content-Length does not match the body");
   return r;
 }

@@ -12,7 +12,7 @@ namespace {
 
 namespace json = boost::json;
 
-struct normalise_test : ::testing::Test {
+struct ContextNormalise : ::testing::Test {
   context_config cfg = load_config(test_yaml());
   broker_config const& broker(std::string const& n) {
     for (auto const& b : cfg.brokers)
@@ -38,7 +38,7 @@ struct normalise_test : ::testing::Test {
   }
 };
 
-TEST_F(normalise_test, V2NormalizedFixtureFieldByField) {
+TEST_F(ContextNormalise, V2NormalizedFixtureFieldByField) {
   auto n = ok("v2-normalized.http", "orion");
   ASSERT_EQ(n.entities.size(), 1u);
   EXPECT_EQ(n.tenant, "migr");
@@ -91,7 +91,7 @@ TEST_F(normalise_test, V2NormalizedFixtureFieldByField) {
   EXPECT_EQ(loc.at("value").at("coordinates"), (json::array{-3.7038, 40.4168}));
 }
 
-TEST_F(normalise_test, V2KeyValuesFixtureWithoutTenantAndWithGreekText) {
+TEST_F(ContextNormalise, V2KeyValuesFixtureWithoutTenantAndWithGreekText) {
   auto n = ok("v2-keyvalues.http", "city");
   ASSERT_EQ(n.entities.size(), 1u);
   EXPECT_EQ(n.tenant, "");
@@ -104,17 +104,18 @@ TEST_F(normalise_test, V2KeyValuesFixtureWithoutTenantAndWithGreekText) {
   EXPECT_EQ(d.at("notification").at("correlator"), "7a2c11de-0000-11ea-8b00-080027a71049");
   EXPECT_EQ(d.at("notification").at("cbnotif"), 2);
   auto const& name = attr(d, "name");
-  EXPECT_EQ(name.at("value"), "\xce\x9a\xce\xad\xce\xbd\xcf\x84\xcf\x81\xce\xbf "
-                              "\xce\xa5\xcf\x80\xce\xbf\xcf\x83\xcf\x84\xce\xae\xcf\x81\xce\xb9"
-                              "\xce\xbe\xce\xb7\xcf\x82 \xce\x9b\xce\xb5\xcf\x85\xce\xba\xcf\x89"
-                              "\xcf\x83\xce\xaf\xce\xb1\xcf\x82");  // "Κέντρο Υποστήριξης Λευκωσίας"
+  EXPECT_EQ(name.at("value"),
+            "\xce\x9a\xce\xad\xce\xbd\xcf\x84\xcf\x81\xce\xbf "
+            "\xce\xa5\xcf\x80\xce\xbf\xcf\x83\xcf\x84\xce\xae\xcf\x81\xce\xb9"
+            "\xce\xbe\xce\xb7\xcf\x82 \xce\x9b\xce\xb5\xcf\x85\xce\xba\xcf\x89"
+            "\xcf\x83\xce\xaf\xce\xb1\xcf\x82");  // "Κέντρο Υποστήριξης Λευκωσίας"
   EXPECT_TRUE(name.at("kind").is_null());  // keyValues carries no attribute types
   EXPECT_TRUE(name.at("type").is_null());
   EXPECT_EQ(attr(d, "openSlots").at("value"), 3);
   EXPECT_EQ(attr(d, "languages").at("value"), (json::array{"el", "fr", "ar"}));
 }
 
-TEST_F(normalise_test, LdNormalizedWithLinkHeaderFieldByField) {
+TEST_F(ContextNormalise, LdNormalizedWithLinkHeaderFieldByField) {
   auto n = ok("ld-normalized-link.http", "ld");
   ASSERT_EQ(n.entities.size(), 1u);
   EXPECT_EQ(n.tenant, "cyprus");
@@ -159,7 +160,7 @@ TEST_F(normalise_test, LdNormalizedWithLinkHeaderFieldByField) {
   EXPECT_EQ(loc.at("value").at("coordinates"), (json::array{33.3823, 35.1856}));
 }
 
-TEST_F(normalise_test, LdJsonLdWithContextInBody) {
+TEST_F(ContextNormalise, LdJsonLdWithContextInBody) {
   auto n = ok("ld-ldjson-context.http", "ld");
   ASSERT_EQ(n.entities.size(), 1u);
   EXPECT_EQ(n.tenant, "");
@@ -174,7 +175,7 @@ TEST_F(normalise_test, LdJsonLdWithContextInBody) {
   EXPECT_EQ(d.at("attributes").as_array().size(), 2u);
 }
 
-TEST_F(normalise_test, CorrelatorSuffixIsParsedInAnySpacing) {
+TEST_F(ContextNormalise, CorrelatorSuffixIsParsedInAnySpacing) {
   EXPECT_EQ(parse_correlator("abc; cbnotif=7").base, "abc");
   EXPECT_EQ(parse_correlator("abc; cbnotif=7").cbnotif, 7);
   EXPECT_EQ(parse_correlator("abc;cbnotif=12").cbnotif, 12);
@@ -182,9 +183,11 @@ TEST_F(normalise_test, CorrelatorSuffixIsParsedInAnySpacing) {
   EXPECT_EQ(parse_correlator("abc; cbnotif=x").cbnotif, -1);
 }
 
-TEST_F(normalise_test, LinkHeaderContextIsFoundAmongOtherLinks) {
+TEST_F(ContextNormalise, LinkHeaderContextIsFoundAmongOtherLinks) {
   bool bad = false;
-  auto c = link_context(R"(<https://a.example/x>; rel="next", <https://c.example/ctx.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")", bad);
+  auto c = link_context(
+      R"(<https://a.example/x>; rel="next", <https://c.example/ctx.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")",
+      bad);
   EXPECT_FALSE(bad);
   ASSERT_TRUE(c);
   EXPECT_EQ(*c, "https://c.example/ctx.jsonld");
@@ -194,16 +197,17 @@ TEST_F(normalise_test, LinkHeaderContextIsFoundAmongOtherLinks) {
   EXPECT_TRUE(bad);
 }
 
-TEST_F(normalise_test, LdLinkHeaderContextIsCarried) {
+TEST_F(ContextNormalise, LdLinkHeaderContextIsCarried) {
   auto r = load_fixture("ld-normalized-link.http");
-  r.headers.set("Link", R"(<https://ctx.example/migr.jsonld>; rel="http://www.w3.org/ns/json-ld#context")");
+  r.headers.set("Link",
+                R"(<https://ctx.example/migr.jsonld>; rel="http://www.w3.org/ns/json-ld#context")");
   std::string why;
   auto n = run(r, "ld", why);
   ASSERT_TRUE(n) << why;
   EXPECT_EQ(n->entities[0].data.at("context"), (json::array{"https://ctx.example/migr.jsonld"}));
 }
 
-TEST_F(normalise_test, HeaderNamesAreMatchedCaseInsensitively) {
+TEST_F(ContextNormalise, HeaderNamesAreMatchedCaseInsensitively) {
   auto r = load_fixture("v2-normalized.http");
   request shouted = r;
   shouted.headers = {};
@@ -221,7 +225,7 @@ TEST_F(normalise_test, HeaderNamesAreMatchedCaseInsensitively) {
   EXPECT_EQ(b->entities[0].data.at("notification").at("cbnotif"), 1);
 }
 
-TEST_F(normalise_test, EventIdsAreStableAcrossRedeliveryAndDistinctPerEntity) {
+TEST_F(ContextNormalise, EventIdsAreStableAcrossRedeliveryAndDistinctPerEntity) {
   auto r = load_fixture("v2-normalized.http");
   std::string why;
   auto a = run(r, "orion", why);
@@ -249,10 +253,11 @@ TEST_F(normalise_test, EventIdsAreStableAcrossRedeliveryAndDistinctPerEntity) {
   EXPECT_NE(m->entities[0].event_id, m->entities[1].event_id);
 }
 
-TEST_F(normalise_test, SimplifiedFormatsAreTheEntityItself) {
+TEST_F(ContextNormalise, SimplifiedFormatsAreTheEntityItself) {
   auto r = load_fixture("v2-normalized.http");
   r.headers.set("Ngsiv2-AttrsFormat", "simplifiedNormalized");
-  r.body = R"({"id":"urn:Case:18","type":"Case","status":{"type":"Text","value":"closed","metadata":{}}})";
+  r.body =
+      R"({"id":"urn:Case:18","type":"Case","status":{"type":"Text","value":"closed","metadata":{}}})";
   std::string why;
   auto n = run(r, "orion", why);
   ASSERT_TRUE(n) << why;
@@ -269,9 +274,10 @@ TEST_F(normalise_test, SimplifiedFormatsAreTheEntityItself) {
   EXPECT_TRUE(n->entities[0].data.at("attributes").at(0).at("type").is_null());
 }
 
-TEST_F(normalise_test, V2RelationshipAttributeBecomesObject) {
+TEST_F(ContextNormalise, V2RelationshipAttributeBecomesObject) {
   auto r = load_fixture("v2-normalized.http");
-  r.body = R"({"data":[{"id":"urn:Case:1","type":"Case","refCentre":{"type":"Relationship","value":"urn:SupportCentre:1","metadata":{"unitCode":{"type":"Text","value":"C62"}}}}]})";
+  r.body =
+      R"({"data":[{"id":"urn:Case:1","type":"Case","refCentre":{"type":"Relationship","value":"urn:SupportCentre:1","metadata":{"unitCode":{"type":"Text","value":"C62"}}}}]})";
   std::string why;
   auto n = run(r, "orion", why);
   ASSERT_TRUE(n) << why;
@@ -281,7 +287,7 @@ TEST_F(normalise_test, V2RelationshipAttributeBecomesObject) {
   EXPECT_EQ(a.at("unitCode"), "C62");
 }
 
-TEST_F(normalise_test, V2SeveralServicePathsAreOnePerEntity) {
+TEST_F(ContextNormalise, V2SeveralServicePathsAreOnePerEntity) {
   auto r = load_fixture("v2-normalized.http");
   r.headers.set("Fiware-ServicePath", "/madrid, /nicosia");
   r.body = R"({"data":[{"id":"A","type":"T"},{"id":"B","type":"T"}]})";
@@ -295,9 +301,10 @@ TEST_F(normalise_test, V2SeveralServicePathsAreOnePerEntity) {
   EXPECT_NE(why.find("3 paths for 2 entities"), std::string::npos);
 }
 
-TEST_F(normalise_test, LdMultiAttributeDatasetIdsAndConcise) {
+TEST_F(ContextNormalise, LdMultiAttributeDatasetIdsAndConcise) {
   auto r = load_fixture("ld-normalized-link.http");
-  r.body = R"({"id":"urn:n:1","type":"Notification","data":[{"id":"urn:E:1","type":["Event","Course"],
+  r.body =
+      R"({"id":"urn:n:1","type":"Notification","data":[{"id":"urn:E:1","type":["Event","Course"],
     "seats":[{"type":"Property","value":12,"datasetId":"urn:ds:a"},{"type":"Property","value":13,"datasetId":"urn:ds:b","accuracy":{"type":"Property","value":1}}],
     "title":{"type":"LanguageProperty","languageMap":{"en":"Course","el":"Μάθημα"}}}]})";
   std::string why;
@@ -341,31 +348,50 @@ struct bad_case {
   errc expected;
 };
 
-TEST_F(normalise_test, BadInputIsRefusedWithTheRightReason) {
+TEST_F(ContextNormalise, BadInputIsRefusedWithTheRightReason) {
   bad_case const cases[] = {
       {"malformed JSON", "orion", "application/json", R"({"data":[)", errc::malformed_json},
       {"wrong content type", "orion", "text/plain", R"({"data":[]})", errc::unsupported_media_type},
       {"no content type", "orion", nullptr, R"({"data":[]})", errc::unsupported_media_type},
-      {"ld+json to a v2 broker", "orion", "application/ld+json", R"({"data":[]})", errc::unsupported_media_type},
-      {"missing data", "orion", "application/json", R"({"subscriptionId":"x"})", errc::invalid_notification},
-      {"data not an array", "orion", "application/json", R"({"data":{}})", errc::invalid_notification},
+      {"ld+json to a v2 broker", "orion", "application/ld+json", R"({"data":[]})",
+       errc::unsupported_media_type},
+      {"missing data", "orion", "application/json", R"({"subscriptionId":"x"})",
+       errc::invalid_notification},
+      {"data not an array", "orion", "application/json", R"({"data":{}})",
+       errc::invalid_notification},
       {"empty data", "orion", "application/json", R"({"data":[]})", errc::invalid_notification},
       {"body not an object", "orion", "application/json", R"([1,2])", errc::invalid_notification},
-      {"entity without id", "orion", "application/json", R"({"data":[{"type":"Case"}]})", errc::invalid_entity},
-      {"entity with empty id", "orion", "application/json", R"({"data":[{"id":"","type":"Case"}]})", errc::invalid_entity},
-      {"entity id not a string", "orion", "application/json", R"({"data":[{"id":7,"type":"Case"}]})", errc::invalid_entity},
-      {"entity not an object", "orion", "application/json", R"({"data":["x"]})", errc::invalid_entity},
-      {"v2 attribute not an object", "orion", "application/json", R"({"data":[{"id":"a","type":"T","x":3}]})", errc::invalid_entity},
-      {"v2 metadata not an object", "orion", "application/json", R"({"data":[{"id":"a","type":"T","x":{"value":1,"metadata":3}}]})", errc::invalid_entity},
-      {"LD entity without type", "ld", "application/json", R"({"data":[{"id":"urn:a"}]})", errc::invalid_entity},
-      {"LD unknown attribute type", "ld", "application/json", R"({"data":[{"id":"urn:a","type":"T","x":{"type":"Thing","value":1}}]})", errc::invalid_entity},
-      {"LD relationship without object", "ld", "application/json", R"({"data":[{"id":"urn:a","type":"T","x":{"type":"Relationship","value":1}}]})", errc::invalid_entity},
-      {"LD ld+json without @context", "ld", "application/ld+json", R"({"data":[{"id":"urn:a","type":"T"}]})", errc::invalid_notification},
-      {"LD @context in a json body", "ld", "application/json", R"({"@context":"https://x","data":[{"id":"urn:a","type":"T"}]})", errc::invalid_notification},
-      {"LD wrong notification type", "ld", "application/json", R"({"type":"Entity","data":[{"id":"urn:a","type":"T"}]})", errc::invalid_notification},
+      {"entity without id", "orion", "application/json", R"({"data":[{"type":"Case"}]})",
+       errc::invalid_entity},
+      {"entity with empty id", "orion", "application/json", R"({"data":[{"id":"","type":"Case"}]})",
+       errc::invalid_entity},
+      {"entity id not a string", "orion", "application/json",
+       R"({"data":[{"id":7,"type":"Case"}]})", errc::invalid_entity},
+      {"entity not an object", "orion", "application/json", R"({"data":["x"]})",
+       errc::invalid_entity},
+      {"v2 attribute not an object", "orion", "application/json",
+       R"({"data":[{"id":"a","type":"T","x":3}]})", errc::invalid_entity},
+      {"v2 metadata not an object", "orion", "application/json",
+       R"({"data":[{"id":"a","type":"T","x":{"value":1,"metadata":3}}]})", errc::invalid_entity},
+      {"LD entity without type", "ld", "application/json", R"({"data":[{"id":"urn:a"}]})",
+       errc::invalid_entity},
+      {"LD unknown attribute type", "ld", "application/json",
+       R"({"data":[{"id":"urn:a","type":"T","x":{"type":"Thing","value":1}}]})",
+       errc::invalid_entity},
+      {"LD relationship without object", "ld", "application/json",
+       R"({"data":[{"id":"urn:a","type":"T","x":{"type":"Relationship","value":1}}]})",
+       errc::invalid_entity},
+      {"LD ld+json without @context", "ld", "application/ld+json",
+       R"({"data":[{"id":"urn:a","type":"T"}]})", errc::invalid_notification},
+      {"LD @context in a json body", "ld", "application/json",
+       R"({"@context":"https://x","data":[{"id":"urn:a","type":"T"}]})",
+       errc::invalid_notification},
+      {"LD wrong notification type", "ld", "application/json",
+       R"({"type":"Entity","data":[{"id":"urn:a","type":"T"}]})", errc::invalid_notification},
   };
   for (auto const& c : cases) {
-    auto r = load_fixture(std::string(c.broker) == "ld" ? "ld-normalized-link.http" : "v2-normalized.http");
+    auto r = load_fixture(std::string(c.broker) == "ld" ? "ld-normalized-link.http"
+                                                        : "v2-normalized.http");
     if (c.content_type)
       r.headers.set("Content-Type", c.content_type);
     else {
@@ -383,7 +409,7 @@ TEST_F(normalise_test, BadInputIsRefusedWithTheRightReason) {
   }
 }
 
-TEST_F(normalise_test, OneBadEntityRefusesTheWholeNotification) {
+TEST_F(ContextNormalise, OneBadEntityRefusesTheWholeNotification) {
   auto r = load_fixture("v2-normalized.http");
   r.body = R"({"data":[{"id":"ok1","type":"T"},{"id":"ok2","type":"T"},{"type":"T"}]})";
   std::string why;
@@ -393,7 +419,7 @@ TEST_F(normalise_test, OneBadEntityRefusesTheWholeNotification) {
   EXPECT_NE(why.find("entity [2] has no id"), std::string::npos) << why;
 }
 
-TEST_F(normalise_test, TooManyEntitiesAndTenantMismatchAreRefused) {
+TEST_F(ContextNormalise, TooManyEntitiesAndTenantMismatchAreRefused) {
   auto r = load_fixture("v2-normalized.http");
   r.body = R"({"data":[{"id":"a","type":"T"},{"id":"b","type":"T"},{"id":"c","type":"T"}]})";
   std::string why;
@@ -412,7 +438,7 @@ TEST_F(normalise_test, TooManyEntitiesAndTenantMismatchAreRefused) {
   EXPECT_FALSE(run(t, "orion", why));
 }
 
-TEST_F(normalise_test, UnsupportedAttrsFormatIsRefused) {
+TEST_F(ContextNormalise, UnsupportedAttrsFormatIsRefused) {
   auto r = load_fixture("v2-normalized.http");
   r.headers.set("Ngsiv2-AttrsFormat", "legacy");
   std::string why;

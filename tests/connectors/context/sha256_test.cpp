@@ -8,9 +8,11 @@
 namespace bbgw::context {
 namespace {
 
-TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(to_hex(sha256_of("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(to_hex(sha256_of("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+TEST(ContextSha256, KnownVectors) {
+  EXPECT_EQ(to_hex(sha256_of("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(to_hex(sha256_of("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(to_hex(sha256_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   sha256 h;
@@ -19,7 +21,7 @@ TEST(Sha256, KnownVectors) {
   EXPECT_EQ(to_hex(h.finish()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-TEST(Sha256, SplitUpdatesEqualOneUpdate) {
+TEST(ContextSha256, SplitUpdatesEqualOneUpdate) {
   std::string s(200, 'x');
   for (std::size_t cut = 0; cut < s.size(); cut += 7) {
     sha256 h;
@@ -28,7 +30,7 @@ TEST(Sha256, SplitUpdatesEqualOneUpdate) {
   }
 }
 
-TEST(HmacSha256, Rfc4231Vectors) {
+TEST(ContextHmacSha256, Rfc4231Vectors) {
   EXPECT_EQ(to_hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
@@ -38,7 +40,7 @@ TEST(HmacSha256, Rfc4231Vectors) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
-TEST(DerivedSecret, IsStableAndPerSubscription) {
+TEST(ContextDerivedSecret, IsStableAndPerSubscription) {
   auto a = derive_secret("k-0123456789abcdef", "orion", "cases");
   EXPECT_EQ(a, derive_secret("k-0123456789abcdef", "orion", "cases"));
   EXPECT_EQ(a, to_hex(hmac_sha256("k-0123456789abcdef", "bbgw-context-notify:orion/cases")));

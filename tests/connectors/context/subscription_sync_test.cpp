@@ -28,7 +28,7 @@ struct sync_rig {
   double counter(std::string const& name, metric_labels l) { return stats.counter_value(name, l); }
 };
 
-TEST(SubscriptionSync, V2CreatesTheExactSubscriptionWithTenantAndAuthHeaders) {
+TEST(ContextSubscriptionSync, V2CreatesTheExactSubscriptionWithTenantAndAuthHeaders) {
   sync_rig rig(0);
   auto rep = rig.sync.run_once();
   EXPECT_TRUE(rep.ok) << rep.error;
@@ -37,7 +37,8 @@ TEST(SubscriptionSync, V2CreatesTheExactSubscriptionWithTenantAndAuthHeaders) {
   auto reqs = rig.broker.take_requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].method, "GET");
-  EXPECT_EQ(reqs[0].url, "http://orion.test:1026/v2/subscriptions?limit=100&offset=0&options=count");
+  EXPECT_EQ(reqs[0].url,
+            "http://orion.test:1026/v2/subscriptions?limit=100&offset=0&options=count");
   auto const& post = reqs[1];
   EXPECT_EQ(post.method, "POST");
   EXPECT_EQ(post.url, "http://orion.test:1026/v2/subscriptions");
@@ -50,7 +51,8 @@ TEST(SubscriptionSync, V2CreatesTheExactSubscriptionWithTenantAndAuthHeaders) {
   }
   EXPECT_EQ(post.headers.get("Content-Type").value_or(""), "application/json");
   auto body = json::parse(post.body).as_object();
-  std::string url = "https://gw.example.org/context/notify/orion/cases?token=" + secret_of("orion", "cases");
+  std::string url =
+      "https://gw.example.org/context/notify/orion/cases?token=" + secret_of("orion", "cases");
   json::object expected{
       {"subject",
        {{"entities", json::array{{{"idPattern", ".*"}, {"type", "Case"}}}},
@@ -67,12 +69,14 @@ TEST(SubscriptionSync, V2CreatesTheExactSubscriptionWithTenantAndAuthHeaders) {
   body.erase("description");
   EXPECT_EQ(body, expected) << json::serialize(body);
   EXPECT_EQ(rig.counter("bbgw_context_subscriptions_created_total", {{"broker", "orion"}}), 1);
-  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total", {{"broker", "orion"}, {"kind", "missing"}}), 1);
+  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total",
+                        {{"broker", "orion"}, {"kind", "missing"}}),
+            1);
   EXPECT_EQ(rig.stats.gauge_value("bbgw_context_subscriptions_in_sync", {{"broker", "orion"}}), 1);
   EXPECT_FALSE(rig.log.any_field_contains(secret_of("orion", "cases")));
 }
 
-TEST(SubscriptionSync, V2IdPatternWithoutTenantAndKeyValues) {
+TEST(ContextSubscriptionSync, V2IdPatternWithoutTenantAndKeyValues) {
   sync_rig rig(1);
   ASSERT_TRUE(rig.sync.run_once().ok);
   auto reqs = rig.broker.take_requests();
@@ -87,15 +91,17 @@ TEST(SubscriptionSync, V2IdPatternWithoutTenantAndKeyValues) {
   EXPECT_FALSE(body.at("notification").as_object().contains("attrs"));
   EXPECT_FALSE(body.contains("throttling"));
   EXPECT_EQ(body.at("notification").at("http").at("url"),
-            json::string(std::string("https://gw.example.org/context/notify/city/centres?token=") + centres_secret));
+            json::string(std::string("https://gw.example.org/context/notify/city/centres?token=") +
+                         centres_secret));
 }
 
-TEST(SubscriptionSync, LdCreatesTheExactSubscriptionWithLinkContext) {
+TEST(ContextSubscriptionSync, LdCreatesTheExactSubscriptionWithLinkContext) {
   sync_rig rig(2);
   ASSERT_TRUE(rig.sync.run_once().ok);
   auto reqs = rig.broker.take_requests();
   ASSERT_EQ(reqs.size(), 2u);
-  EXPECT_EQ(reqs[0].url, "http://ld.test:1026/ngsi-ld/v1/subscriptions?limit=100&offset=0&count=true");
+  EXPECT_EQ(reqs[0].url,
+            "http://ld.test:1026/ngsi-ld/v1/subscriptions?limit=100&offset=0&count=true");
   EXPECT_EQ(reqs[1].url, "http://ld.test:1026/ngsi-ld/v1/subscriptions");
   EXPECT_EQ(reqs[1].headers.get("Content-Type").value_or(""), "application/json");
   EXPECT_EQ(reqs[1].headers.get("Link").value_or(""),
@@ -113,22 +119,24 @@ TEST(SubscriptionSync, LdCreatesTheExactSubscriptionWithLinkContext) {
       {"notification",
        {{"format", "normalized"},
         {"endpoint",
-         {{"uri", "https://gw.example.org/context/notify/ld/events?token=" + secret_of("ld", "events")},
+         {{"uri",
+           "https://gw.example.org/context/notify/ld/events?token=" + secret_of("ld", "events")},
           {"accept", "application/json"}}}}},
   };
   EXPECT_EQ(body, expected) << json::serialize(body);
 }
 
-TEST(SubscriptionSync, LdTenantHeaderIsSent) {
+TEST(ContextSubscriptionSync, LdTenantHeaderIsSent) {
   auto yaml = test_yaml();
-  yaml.replace(yaml.find("base_url: http://ld.test:1026\n"), 29, "base_url: http://ld.test:1026\n    tenant: cyprus\n");
+  yaml.replace(yaml.find("base_url: http://ld.test:1026\n"), 29,
+               "base_url: http://ld.test:1026\n    tenant: cyprus\n");
   sync_rig rig(2, yaml);
   ASSERT_TRUE(rig.sync.run_once().ok);
   for (auto const& r : rig.broker.take_requests())
     EXPECT_EQ(r.headers.get("NGSILD-Tenant").value_or(""), "cyprus");
 }
 
-TEST(SubscriptionSync, InSyncMeansNoWritesAndLostSubscriptionsAreRecreated) {
+TEST(ContextSubscriptionSync, InSyncMeansNoWritesAndLostSubscriptionsAreRecreated) {
   sync_rig rig(0);
   ASSERT_TRUE(rig.sync.run_once().ok);
   rig.broker.take_requests();
@@ -145,16 +153,18 @@ TEST(SubscriptionSync, InSyncMeansNoWritesAndLostSubscriptionsAreRecreated) {
   EXPECT_EQ(after.created, 1);
   EXPECT_EQ(rig.broker.subs.size(), 1u);
   EXPECT_EQ(rig.counter("bbgw_context_subscriptions_created_total", {{"broker", "orion"}}), 2);
-  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total", {{"broker", "orion"}, {"kind", "missing"}}), 2);
+  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total",
+                        {{"broker", "orion"}, {"kind", "missing"}}),
+            2);
 }
 
-TEST(SubscriptionSync, DuplicatesOrphansAndForeignSubscriptions) {
+TEST(ContextSubscriptionSync, DuplicatesOrphansAndForeignSubscriptions) {
   sync_rig rig(0);
   ASSERT_TRUE(rig.sync.run_once().ok);
   auto ours = rig.broker.subs.at(0).second;
-  rig.broker.add("dup1", ours);                                                     // a duplicate
+  rig.broker.add("dup1", ours);  // a duplicate
   rig.broker.add("old1", {{"description", "x bbgw:orion/retired#0123456789abcdef"}});  // orphan
-  rig.broker.add("foreign", {{"description", "Cygnus feed"}});                      // not ours
+  rig.broker.add("foreign", {{"description", "Cygnus feed"}});                         // not ours
   rig.broker.add("lookalike", {{"description", "xbbgw:orion/cases#0123456789abcdef"}});
   auto rep = rig.sync.run_once();
   EXPECT_TRUE(rep.ok) << rep.error;
@@ -163,15 +173,19 @@ TEST(SubscriptionSync, DuplicatesOrphansAndForeignSubscriptions) {
   std::vector<std::string> left;
   for (auto const& s : rig.broker.subs) left.push_back(s.first);
   EXPECT_EQ(left, (std::vector<std::string>{"sub1", "foreign", "lookalike"}));
-  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total", {{"broker", "orion"}, {"kind", "duplicate"}}), 1);
-  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total", {{"broker", "orion"}, {"kind", "orphan"}}), 1);
+  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total",
+                        {{"broker", "orion"}, {"kind", "duplicate"}}),
+            1);
+  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total",
+                        {{"broker", "orion"}, {"kind", "orphan"}}),
+            1);
   EXPECT_EQ(rig.counter("bbgw_context_subscriptions_deleted_total", {{"broker", "orion"}}), 2);
   auto dels = rig.broker.take_requests();
   EXPECT_EQ(dels.back().method, "DELETE");
   EXPECT_EQ(dels.back().url, "http://orion.test:1026/v2/subscriptions/old1");
 }
 
-TEST(SubscriptionSync, ConfigChangeOrInactiveIsRecreatedThenOldDeleted) {
+TEST(ContextSubscriptionSync, ConfigChangeOrInactiveIsRecreatedThenOldDeleted) {
   sync_rig rig(0);
   ASSERT_TRUE(rig.sync.run_once().ok);
   // Same name, other fingerprint (e.g. an older config with another token).
@@ -187,7 +201,9 @@ TEST(SubscriptionSync, ConfigChangeOrInactiveIsRecreatedThenOldDeleted) {
   std::vector<std::string> methods;
   for (auto const& r : reqs) methods.push_back(r.method);
   EXPECT_EQ(methods, (std::vector<std::string>{"GET", "POST", "GET", "POST", "DELETE"}));
-  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total", {{"broker", "orion"}, {"kind", "mismatch"}}), 1);
+  EXPECT_EQ(rig.counter("bbgw_context_subscriptions_drift_total",
+                        {{"broker", "orion"}, {"kind", "mismatch"}}),
+            1);
 
   rig.broker.subs[0].second["status"] = "expired";
   rep = rig.sync.run_once();
@@ -195,9 +211,10 @@ TEST(SubscriptionSync, ConfigChangeOrInactiveIsRecreatedThenOldDeleted) {
   EXPECT_EQ(rep.deleted, 1);
 }
 
-TEST(SubscriptionSync, ListIsPaged) {
+TEST(ContextSubscriptionSync, ListIsPaged) {
   sync_rig rig(0);
-  for (int i = 0; i < 250; ++i) rig.broker.add("f" + std::to_string(i), {{"description", "foreign"}});
+  for (int i = 0; i < 250; ++i)
+    rig.broker.add("f" + std::to_string(i), {{"description", "foreign"}});
   ASSERT_TRUE(rig.sync.run_once().ok);
   auto reqs = rig.broker.take_requests();
   ASSERT_EQ(reqs.size(), 4u);  // 3 pages + create
@@ -209,7 +226,7 @@ TEST(SubscriptionSync, ListIsPaged) {
   EXPECT_EQ(rep.in_sync, 1);
 }
 
-TEST(SubscriptionSync, BrokerDownOrRefusingIsAnErrorNotACrash) {
+TEST(ContextSubscriptionSync, BrokerDownOrRefusingIsAnErrorNotACrash) {
   sync_rig rig(0);
   rig.broker.down = true;
   auto rep = rig.sync.run_once();

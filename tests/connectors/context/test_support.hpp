@@ -21,7 +21,8 @@ inline constexpr char const* centres_secret = "centres-secret-0123456789";
 inline std::string test_yaml(std::string const& extra_top = "") {
   return std::string(
              "enabled: true\n"
-             "secret_key: ") + secret_key + "\n" + extra_top +
+             "secret_key: ") +
+         secret_key + "\n" + extra_top +
          "brokers:\n"
          "  - name: orion\n"
          "    flavour: ngsi-v2\n"
@@ -44,7 +45,9 @@ inline std::string test_yaml(std::string const& extra_top = "") {
          "        entity_types: [SupportCentre]\n"
          "        id_pattern: '^urn:SupportCentre:'\n"
          "        format: keyValues\n"
-         "        secret: " + centres_secret + "\n"
+         "        secret: " +
+         centres_secret +
+         "\n"
          "  - name: ld\n"
          "    flavour: ngsi-ld\n"
          "    base_url: http://ld.test:1026\n"

@@ -61,4 +61,34 @@ TEST_F(OutboxSink, PublishIsDurableInTheOutboxAndNotifies) {
   EXPECT_EQ(notified, 1);
 }
 
+TEST_F(OutboxSink, ABatchIsPublishedWholeInOrderOrNotAtAll) {
+  int notified = 0;
+  bbgw::events::outbox_sink sink(*store_, [&] { ++notified; });
+  std::vector<bbgw::cloud_event> batch(3);
+  for (int i = 0; i < 3; ++i) {
+    batch[i].id = "b-" + std::to_string(i);
+    batch[i].source = "/bbgw/test";
+    batch[i].type = "eu.bbgateway.test.emitted.v1";
+    batch[i].family = "test";
+    batch[i].partitionkey = "k";
+    batch[i].data = boost::json::object{{"seq", i}, {"note", "n"}};
+  }
+  ASSERT_TRUE(sink.publish(std::span<bbgw::cloud_event const>(batch)));
+  EXPECT_EQ(notified, 1) << "one commit for the whole batch";
+  auto recs = store_->fetch_undelivered(0, 10);
+  ASSERT_TRUE(recs);
+  ASSERT_EQ(recs->size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*recs)[i].id, "b-" + std::to_string(i));
+
+  // One bad event (an id already stored) rejects the whole batch: nothing of it is kept.
+  std::vector<bbgw::cloud_event> bad(2, batch[0]);
+  bad[0].id = "c-0";
+  bad[1].id = "b-1";
+  EXPECT_FALSE(sink.publish(std::span<bbgw::cloud_event const>(bad)));
+  recs = store_->fetch_undelivered(0, 10);
+  ASSERT_TRUE(recs);
+  EXPECT_EQ(recs->size(), 3u) << "c-0 must not be stored when its batch failed";
+  EXPECT_EQ(notified, 1);
+}
+
 }  // namespace
