@@ -146,6 +146,14 @@ TEST(ContextSync, GatewayCreatesExactSubscriptionsAndRecreatesLostOnes) {
                     {"accept", "application/json"}}}}}}))
       << json::serialize(events);
 
+  // GET by id on the stub gives what the listing shows (the stub's item endpoint).
+  auto listed = stub.subscriptions("/v2/subscriptions", migr).at(0).as_object();
+  auto got = curl(stub.url + "/v2/subscriptions/" + std::string(listed.at("id").as_string()),
+                  {"-H", "X-Auth-Token: it-broker-token", "-H", "Fiware-Service: migr", "-H",
+                   "Fiware-ServicePath: /madrid"});
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(json::parse(got.body), json::value(listed));
+
   // In sync: the following passes only list.
   auto m = curl(gw.url() + "/metrics").body;
   EXPECT_EQ(metric(m, "bbgw_context_subscriptions_in_sync{broker=\"orion\"}"), 1) << m;

@@ -5,6 +5,11 @@
 
 #include <boost/json.hpp>
 
+#include <span>
+#include <thread>
+
+#include "bbgw/event_sink.hpp"
+#include "context/context_connector.hpp"
 #include "context/subscription_sync.hpp"
 #include "fake_broker.hpp"
 #include "test_support.hpp"
@@ -242,6 +247,53 @@ TEST(ContextSubscriptionSync, BrokerDownOrRefusingIsAnErrorNotACrash) {
   rig.broker.fail_create = false;
   EXPECT_TRUE(rig.sync.run_once().ok);
   EXPECT_EQ(rig.stats.gauge_value("bbgw_context_subscriptions_in_sync", {{"broker", "orion"}}), 1);
+}
+
+struct null_sink final : bbgw::event_sink {
+  result<void> publish(cloud_event const&) override { return {}; }
+  result<void> publish(std::span<cloud_event const>) override { return {}; }
+};
+
+// The connector as the gateway drives it: configure() from the config section, build, routes,
+// start (the sync thread makes the broker match), stop (joins promptly despite a 60 s interval).
+TEST(ContextConnector, ConfigureBuildStartSyncsAndStopJoins) {
+  auto yaml = test_yaml();
+  // Only the LD broker is managed here; the others would be unreachable for the fake.
+  yaml.replace(yaml.find("    tenant: migr\n"), 17,
+               "    tenant: migr\n    manage_subscriptions: false\n");
+  yaml.replace(yaml.find("    base_url: http://city.test:1026\n"), 36,
+               "    base_url: http://city.test:1026\n    manage_subscriptions: false\n");
+  config_reader r(YAML::Load(yaml), "connectors.context", nullptr);
+  auto build = configure(r);
+  r.finish();
+  ASSERT_TRUE(build);
+
+  manual_clock time;
+  fake_store db(time);
+  null_sink sink;
+  bbgw::testing::fake_metrics stats;
+  bbgw::testing::fake_logger log;
+  fake_broker broker(true);
+  connector_context ctx{db, sink, time, stats, log, broker, "https://gw.example.org"};
+  auto c = (*build)(ctx);
+  EXPECT_EQ(c->name(), "context");
+  auto routes = c->routes();
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].pattern, "/context/notify/{broker}/{subscription}");
+
+  c->start();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (stats.gauge_value("bbgw_context_subscriptions_in_sync", {{"broker", "ld"}}) != 1 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(stats.gauge_value("bbgw_context_subscriptions_in_sync", {{"broker", "ld"}}), 1);
+  auto t0 = std::chrono::steady_clock::now();
+  c->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  auto reqs = broker.take_requests();
+  for (auto const& q : reqs)
+    EXPECT_NE(q.url.find("http://ld.test:1026/"), std::string::npos) << q.url;
+  EXPECT_EQ(broker.subs.size(), 1u);
 }
 
 }  // namespace
