@@ -141,19 +141,24 @@ BENCHMARK(BM_OutboxToKafka)
     ->Unit(benchmark::kMillisecond);
 
 // The store alone: durable publishes per second with group commit (no relay).
+// Args: publishers, events in all, events per publish.
 void BM_PublishOnly(benchmark::State& state) {
   int threads = static_cast<int>(state.range(0));
   int total = static_cast<int>(state.range(1));
+  int batch = static_cast<int>(state.range(2));
   pipeline p(false);
   bbgw::events::outbox_sink sink(*p.store);
   std::atomic<int> failed{0};
-  for (auto _ : state) publish_all(sink, threads, total / threads, 1, failed);
-  state.SetItemsProcessed(state.iterations() * (total / threads) * threads);
+  int per_thread = total / threads / batch * batch;
+  for (auto _ : state) publish_all(sink, threads, per_thread, batch, failed);
+  state.SetItemsProcessed(state.iterations() * per_thread * threads);
   state.counters["failed"] = failed.load();
 }
 BENCHMARK(BM_PublishOnly)
-    ->Args({1, 50000})
-    ->Args({8, 200000})
+    ->ArgNames({"publishers", "events", "batch"})
+    ->Args({1, 50000, 1})
+    ->Args({8, 200000, 1})
+    ->Args({8, 400000, 100})
     ->Iterations(3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

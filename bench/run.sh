@@ -9,3 +9,5 @@ for b in build/release/bench/*_bench; do
 done
 echo "== bench/http_vs_nginx.sh"
 bash bench/http_vs_nginx.sh
+echo "== bench/context_e2e.sh"
+bash bench/context_e2e.sh
