@@ -3,7 +3,7 @@ PRESET ?= dev
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: deps configure build pki run test bench clean format
+.PHONY: deps configure build pki run test bench clean format fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -20,8 +20,11 @@ pki: deps
 run: build pki
 	@$(BUILD)/gateway/app/bbgw serve $(if $(CONFIG),--config $(CONFIG),)
 
-test: build pki
+test: build pki fuzz
 	@ctest --preset $(PRESET) -j $(JOBS)
+
+fuzz: deps
+	@cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null && cmake --build build/fuzz -j $(JOBS)
 
 bench:
 	@$(MAKE) --no-print-directory PRESET=release build pki

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "bbgw/json_checks.hpp"
+
 #include "context/sha256.hpp"
 
 namespace bbgw::context {
@@ -265,9 +267,10 @@ correlator parse_correlator(std::string_view header) {
     auto num = trim(param.substr(eq + 1));
     long long n = 0;
     bool ok = !num.empty() && num.size() <= 18;
-    for (char ch : num) {
-      if (ch < '0' || ch > '9') ok = false;
-      n = n * 10 + (ch - '0');
+    // At most 18 digits and nothing else: n cannot overflow long long.
+    for (std::size_t k = 0; ok && k < num.size(); ++k) {
+      ok = num[k] >= '0' && num[k] <= '9';
+      if (ok) n = n * 10 + (num[k] - '0');
     }
     if (ok) c.cbnotif = n;
   }
@@ -357,6 +360,8 @@ result<notification> normalise(notification_input const& in, std::string& why) {
   json::error_code ec;
   json::value body = json::parse(in.body, ec, sp);
   if (ec) return fail(errc::malformed_json, why, "the body is not JSON: " + ec.message());
+  if (!all_numbers_finite(body))
+    return fail(errc::malformed_json, why, "the body has a number beyond the range of a double");
 
   common c;
   c.broker = in.broker.name;

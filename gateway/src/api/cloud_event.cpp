@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "bbgw/cloud_event_errc.hpp"
+#include "bbgw/json_checks.hpp"
 
 namespace bbgw {
 
@@ -103,7 +104,8 @@ std::optional<sys_time> parse_rfc3339(std::string_view s) {
       ++pos;
     }
     if (pos == start) return std::nullopt;
-    frac = nanoseconds{ns};
+    // Microseconds, the precision format_rfc3339 writes: a re-written event keeps its time.
+    frac = duration_cast<microseconds>(nanoseconds{ns});
   }
   if (pos >= s.size()) return std::nullopt;
   minutes offset{0};
@@ -119,8 +121,13 @@ std::optional<sys_time> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + frac - offset;
-  return time_point_cast<sys_time::duration>(t);
+  // In whole seconds first: sys_time counts nanoseconds in 64 bits (about 1677..2262), so a
+  // valid RFC 3339 year outside that range would overflow. Such a time is refused.
+  auto whole = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} - offset;
+  if (whole < time_point_cast<seconds>(sys_time::min()) + seconds{1} ||
+      whole > time_point_cast<seconds>(sys_time::max()) - seconds{1})
+    return std::nullopt;
+  return time_point_cast<sys_time::duration>(whole) + frac;
 }
 
 // Reads an optional string attribute; a present attribute must be a non-empty string.
@@ -255,6 +262,7 @@ result<cloud_event> from_structured_json(std::string_view text) {
   if (auto const* d = o.if_contains("data")) {
     if (!ev.datacontenttype.empty() && !is_json_content_type(ev.datacontenttype) && !d->is_string())
       return errc::unsupported_data;
+    if (!all_numbers_finite(*d)) return errc::unsupported_data;
     ev.data = *d;
   }
   return ev;

@@ -1,6 +1,7 @@
 // CloudEvents structured JSON: what we write, what we accept, and that what we write
 // validates against schemas/events/*.json with an independent validator (python3-jsonschema).
 #include "bbgw/cloud_event.hpp"
+#include "bbgw/json_checks.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -271,6 +272,17 @@ TEST_F(CloudEventSchema, ValidatorRejectsWrongEvents) {
   o = parse_object(bbgw::to_structured_json(full_event()));
   o["source"] = "has spaces";
   EXPECT_EQ(validate("cloudevent.json", {write("e.json", json::serialize(o))}), 1) << output_;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(JsonChecks, NonFiniteNumbersAnywhereAreFound) {
+  EXPECT_TRUE(bbgw::all_numbers_finite(boost::json::parse(R"({"a":[1,2.5,{"b":-3e300}],"c":null})")));
+  EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse(R"({"a":[1,{"b":1e400}]})")));
+  EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse(R"([-1e999])")));
+  EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse("1e400")));
 }
 
 }  // namespace
