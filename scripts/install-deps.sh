@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers and tools used by tests and benchmarks
   kcat wrk nginx-light curl python3 python3-confluent-kafka python3-jsonschema python3-yaml
+  # offline translation backend of connectors/etranslation (and its tests)
+  apertium apertium-en-es
   # fuzzing (libFuzzer)
   clang libclang-rt-14-dev
 )

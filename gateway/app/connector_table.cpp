@@ -1,6 +1,7 @@
 #include "connector_table.hpp"
 
 #include "context/context_connector.hpp"
+#include "etranslation/etranslation_connector.hpp"
 
 namespace bbgw::app {
 
@@ -9,6 +10,8 @@ std::vector<connector_entry> builtin_connectors() {
   return {
       // Topics are per tenant and entity type ("context.{tenant}.{type}"), created on first use.
       {"context", {}, &context::configure},
+      // One topic for every translation outcome ("translation"), keyed by job id.
+      {"etranslation", {"translation"}, &etranslation::configure},
   };
 }
 
