@@ -1,11 +1,13 @@
 #include "bbgw/cloud_event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 
 #include <openssl/rand.h>
 #include <boost/json.hpp>
+#include <boost/json/serializer.hpp>
 
 #include "bbgw/cloud_event_errc.hpp"
 #include "bbgw/json_checks.hpp"
@@ -191,29 +193,61 @@ std::string new_event_id() {
   return out;
 }
 
-std::string to_structured_json(cloud_event const& ev) {
-  json::object o;
-  o.reserve(12);
-  o.emplace("specversion", cloud_event::specversion);
-  o.emplace("id", ev.id);
-  o.emplace("source", ev.source);
-  o.emplace("type", ev.type);
-  if (ev.subject) o.emplace("subject", *ev.subject);
-  o.emplace("time", format_rfc3339(ev.time));
-  if (!ev.datacontenttype.empty()) o.emplace("datacontenttype", ev.datacontenttype);
-  if (ev.dataschema) o.emplace("dataschema", *ev.dataschema);
-  if (!ev.partitionkey.empty()) o.emplace("partitionkey", ev.partitionkey);
-  if (ev.requestid) o.emplace("requestid", *ev.requestid);
-  if (!ev.data.is_null()) {
-    // Absent datacontenttype means JSON (CloudEvents JSON format, 3.1).
-    if (ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype))
-      o.emplace("data", ev.data);
-    else if (ev.data.is_string())
-      o.emplace("data", ev.data);
-    else
-      o.emplace("data", json::serialize(ev.data));
+namespace {
+
+// Appends what `sr` produces straight into `out`'s spare capacity.
+void drain(std::string& out, json::serializer& sr) {
+  while (!sr.done()) {
+    std::size_t n = out.size();
+    std::size_t room = std::max<std::size_t>(out.capacity() - n, 256);
+    out.resize(n + room);
+    auto written = sr.read(out.data() + n, room);
+    out.resize(n + written.size());
   }
-  return json::serialize(o);
+}
+
+void member(std::string& out, json::serializer& sr, std::string_view key, std::string_view v) {
+  out += ",\"";
+  out += key;  // our own attribute names: nothing to escape
+  out += "\":";
+  sr.reset(json::string_view(v.data(), v.size()));
+  drain(out, sr);
+}
+
+}  // namespace
+
+// Streams the members in a fixed order without building a JSON object, so `data` is never
+// deep-copied (this runs once per event on the outbox path).
+std::string to_structured_json(cloud_event const& ev) {
+  json::serializer sr;
+  std::string out;
+  out.reserve(512);
+  out += "{\"specversion\":\"";
+  out += cloud_event::specversion;
+  out += '"';
+  member(out, sr, "id", ev.id);
+  member(out, sr, "source", ev.source);
+  member(out, sr, "type", ev.type);
+  if (ev.subject) member(out, sr, "subject", *ev.subject);
+  member(out, sr, "time", format_rfc3339(ev.time));
+  if (!ev.datacontenttype.empty()) member(out, sr, "datacontenttype", ev.datacontenttype);
+  if (ev.dataschema) member(out, sr, "dataschema", *ev.dataschema);
+  if (!ev.partitionkey.empty()) member(out, sr, "partitionkey", ev.partitionkey);
+  if (ev.requestid) member(out, sr, "requestid", *ev.requestid);
+  if (!ev.data.is_null()) {
+    // Absent datacontenttype means JSON (CloudEvents JSON format, 3.1); other content types
+    // carry their data as a JSON string.
+    bool inline_json = ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype);
+    if (inline_json || ev.data.is_string()) {
+      out += ",\"data\":";
+      sr.reset(&ev.data);
+      drain(out, sr);
+    } else {
+      member(out, sr, "data", json::serialize(ev.data));
+    }
+  }
+  out += '}';
+  return out;
 }
 
 result<cloud_event> from_structured_json(std::string_view text) {

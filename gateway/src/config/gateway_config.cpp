@@ -131,7 +131,6 @@ void read_kafka(config_reader r, gateway_config& cfg) {
   k.backoff_min = r.duration("backoff_min", k.backoff_min);
   k.backoff_max = r.duration("backoff_max", k.backoff_max);
   k.message_timeout = r.duration("message_timeout", k.message_timeout);
-  k.purge_after = r.duration("purge_delivered_after", k.purge_after);
   if (k.backoff_max < k.backoff_min) r.fail("backoff_max", "must not be below backoff_min");
   auto emb = r.child("embedded");
   cfg.embedded_kafka.brokers = static_cast<int>(emb.integer("brokers", 1, 1, 9));
@@ -141,11 +140,12 @@ void read_kafka(config_reader r, gateway_config& cfg) {
 }
 
 void read_readiness(config_reader r, gateway_config& cfg) {
-  cfg.readiness.max_outbox_depth = static_cast<std::uint64_t>(r.integer(
-      "max_outbox_depth", static_cast<std::int64_t>(cfg.readiness.max_outbox_depth), 1,
-      std::numeric_limits<std::int64_t>::max()));
+  cfg.readiness.max_outbox_depth = static_cast<std::uint64_t>(
+      r.integer("max_outbox_depth", static_cast<std::int64_t>(cfg.readiness.max_outbox_depth), 1,
+                std::numeric_limits<std::int64_t>::max()));
   cfg.readiness.probe_interval = r.duration("probe_interval", cfg.readiness.probe_interval);
-  if (cfg.readiness.probe_interval.count() < 100) r.fail("probe_interval", "must be at least 100ms");
+  if (cfg.readiness.probe_interval.count() < 100)
+    r.fail("probe_interval", "must be at least 100ms");
   r.finish();
 }
 
@@ -204,7 +204,8 @@ void apply_env_overrides(YAML::Node& root, char const* const* envp) {
       std::transform(seg.begin(), seg.end(), seg.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (seg.empty()) throw config_error(std::string(entry.substr(0, eq)), "empty key segment");
-      bool numeric = std::all_of(seg.begin(), seg.end(), [](unsigned char c) { return std::isdigit(c); });
+      bool numeric =
+          std::all_of(seg.begin(), seg.end(), [](unsigned char c) { return std::isdigit(c); });
       if (numeric)
         path += "[" + seg + "]";
       else

@@ -19,7 +19,6 @@ using std::chrono::milliseconds;
 constexpr auto k_reachability_interval = std::chrono::seconds{1};
 constexpr auto k_reachability_timeout = milliseconds{500};
 constexpr auto k_stats_interval = std::chrono::seconds{1};
-constexpr auto k_purge_interval = std::chrono::seconds{60};
 constexpr std::string_view k_content_type = "application/cloudevents+json; charset=UTF-8";
 
 int to_int_ms(milliseconds d) {
@@ -333,7 +332,7 @@ void kafka_relay::run() {
   std::int64_t cursor = 0;  // last seq handed to the producer
   milliseconds backoff = cfg.backoff_min;
   steady::time_point retry_at{};
-  steady::time_point next_reach{}, next_stats{}, next_purge{};
+  steady::time_point next_reach{}, next_stats{};
   bool in_episode = false;  // between a failure and the next successful delivery
   bool drained = false;     // the last fetch found nothing more to produce
   bool saw_stop = false;
@@ -408,11 +407,6 @@ void kafka_relay::run() {
     if (now >= next_stats) {
       s.update_stats();
       next_stats = now + k_stats_interval;
-    }
-    if (now >= next_purge) {
-      if (auto r = s.outbox.purge_delivered(s.clock.now() - cfg.purge_after); !r)
-        s.logger.warn("kafka: purging delivered events failed", {{"error", r.error().message()}});
-      next_purge = now + k_purge_interval;
     }
 
     if (s.fatal) {

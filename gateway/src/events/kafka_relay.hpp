@@ -1,9 +1,10 @@
 #pragma once
 // Publishes the outbox to Kafka: reads undelivered records in seq order, produces them in that
-// order with an idempotent producer (acks=all), and marks them delivered from the delivery
-// reports. On a failed delivery or an unreachable cluster it stops producing, lets in-flight
-// reports drain, rewinds to the oldest undelivered record and retries after an exponential
-// backoff: at-least-once with the stable CloudEvents id, per-key order kept, nothing lost.
+// order with an idempotent producer (acks=all), and marks them delivered (removes them) from
+// the delivery reports. On a failed delivery or an unreachable cluster it stops producing, lets
+// in-flight reports drain, rewinds to the oldest undelivered record and retries after an
+// exponential backoff: at-least-once with the stable CloudEvents id, per-key order kept, nothing
+// lost.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -31,7 +32,6 @@ struct kafka_settings {
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{10000};
   std::chrono::milliseconds message_timeout{30000};
-  std::chrono::milliseconds purge_after{3600000};  // delivered records are kept this long
 };
 
 class kafka_relay {

@@ -1,7 +1,7 @@
 #pragma once
-// The outbox as the Kafka relay sees it: undelivered records in commit order, marked delivered
-// from delivery reports. Kept apart from bbgw::store so another store (PostgreSQL) can serve
-// the relay too.
+// The outbox as the Kafka relay sees it: undelivered records in commit order, removed once
+// delivered (from delivery reports). Kept apart from bbgw::store so another store (PostgreSQL) can
+// serve the relay too.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -36,10 +36,10 @@ class outbox_queue {
   // Undelivered records with seq > after_seq, ascending, at most `limit`.
   virtual bbgw::result<std::vector<outbox_record>> fetch_undelivered(std::int64_t after_seq,
                                                                      std::size_t limit) = 0;
+  // Removes delivered records (acknowledged by Kafka): the outbox keeps only undelivered ones.
+  // Harmless for seqs already removed.
   virtual bbgw::result<void> mark_delivered(std::span<const std::int64_t> seqs) = 0;
   virtual bbgw::result<outbox_stats> stats() = 0;
-  // Deletes records delivered before `older_than`.
-  virtual bbgw::result<void> purge_delivered(bbgw::sys_time older_than) = 0;
 };
 
 }  // namespace bbgw::storage

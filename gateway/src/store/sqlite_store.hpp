@@ -17,6 +17,7 @@
 #include "bbgw/metrics.hpp"
 #include "bbgw/result.hpp"
 #include "bbgw/store.hpp"
+#include "store/outbox_payload.hpp"
 #include "store/outbox_queue.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store_errc.hpp"
@@ -55,7 +56,6 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
                                                              std::size_t limit) override;
   bbgw::result<void> mark_delivered(std::span<const std::int64_t> seqs) override;
   bbgw::result<outbox_stats> stats() override;
-  bbgw::result<void> purge_delivered(bbgw::sys_time older_than) override;
 
   // For /readyz: a real (tiny) write through the committer.
   bbgw::result<void> check_writable();

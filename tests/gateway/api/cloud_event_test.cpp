@@ -286,3 +286,26 @@ TEST(JsonChecks, NonFiniteNumbersAnywhereAreFound) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CloudEvent, EscapesAndNonAsciiSurviveTheRoundTrip) {
+  bbgw::cloud_event ev;
+  ev.id = "id-\"quoted\"";
+  ev.source = "/bbgw/test";
+  ev.type = "eu.bbgateway.test.emitted.v1";
+  ev.subject = "line\nbreak \\ tab\t \u00e9 \u0639\u0631\u0628\u064a \u0395\u03bb";
+  ev.time = std::chrono::system_clock::time_point{} + std::chrono::seconds(1790000000);
+  ev.data = boost::json::object{{"note", "\u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1 \"x\""},
+                                {"list", boost::json::array{1, 2.5, "\u0001"}}};
+  std::string text = bbgw::to_structured_json(ev);
+  EXPECT_NO_THROW((void)boost::json::parse(text)) << text;
+  auto back = bbgw::from_structured_json(text);
+  ASSERT_TRUE(back) << text;
+  EXPECT_EQ(back->id, ev.id);
+  EXPECT_EQ(back->subject, ev.subject);
+  EXPECT_EQ(back->data, ev.data);
+  EXPECT_EQ(bbgw::to_structured_json(*back), text) << "serialising is deterministic";
+}
+
+}  // namespace

@@ -199,6 +199,11 @@ TEST_F(KafkaRelay, DeliversInOrderPerKeyWithHeadersAndMarksDelivered) {
   auto& relay = make_relay();
   relay.start();
   ASSERT_TRUE(eventually([&] { return depth() == 0; })) << "depth " << depth();
+  // The relay counts a delivery once the store has removed it: wait for the count too.
+  ASSERT_TRUE(eventually([&] {
+    return relay.current().delivered_total >= 300u &&
+           metrics_.counter_value("bbgw_kafka_deliveries_total") >= 300;
+  }));
   EXPECT_TRUE(relay.current().kafka_reachable);
   EXPECT_EQ(relay.current().delivered_total, 300u);
   EXPECT_EQ(metrics_.counter_value("bbgw_kafka_deliveries_total"), 300);
@@ -285,6 +290,7 @@ TEST_F(KafkaRelay, FailedDeliveriesAreRetriedFromTheOldestUndelivered) {
   broker_->fail_next_produce_requests(3);
   auto ids = publish(20, 100);
   ASSERT_TRUE(eventually([&] { return depth() == 0; })) << "depth " << depth();
+  ASSERT_TRUE(eventually([&] { return relay.current().delivered_total >= 120u; }));
   EXPECT_GT(relay.current().failed_total, 0u) << "the injected errors failed some deliveries";
   EXPECT_GT(metrics_.counter_value("bbgw_kafka_delivery_failures_total"), 0);
   EXPECT_EQ(relay.current().delivered_total, 120u) << "each event marked delivered once";

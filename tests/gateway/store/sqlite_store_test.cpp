@@ -110,9 +110,10 @@ TEST_F(SqliteStore, OpenCreatesDirectorySchemaAndWal) {
   EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
                    "('kv','outbox','schema_version')"),
             3);
-  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name='outbox_undelivered' AND "
-                   "sql LIKE '%WHERE delivered_at IS NULL%'"),
-            1);
+  // Schema 2: the outbox holds undelivered records only (no delivered_at, no partial index).
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name='outbox_undelivered'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('outbox') WHERE name='delivered_at'"),
+            0);
   EXPECT_TRUE(fs::exists(settings_.path + "-wal")) << "WAL journal mode";
   EXPECT_TRUE(store_->check_writable());
 }
@@ -391,7 +392,7 @@ TEST_F(SqliteStore, ConcurrentTransactionsAllCommitInOrderPerThread) {
             threads_n * per_thread);
 }
 
-TEST_F(SqliteStore, OutboxFetchMarkStatsAndPurge) {
+TEST_F(SqliteStore, OutboxFetchMarkDeletesAndStats) {
   auto& s = open();
   auto t0 = clock_.now();
   for (int i = 0; i < 10; ++i) {
@@ -424,14 +425,18 @@ TEST_F(SqliteStore, OutboxFetchMarkStatsAndPurge) {
   for (auto const& r : undelivered()) ids.push_back(r.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"e3", "e4", "e6", "e7", "e8", "e9"}));
 
-  // Delivered at t0+10s; purge only what was delivered before the cut.
-  ASSERT_TRUE(s.purge_delivered(t0 + 10s));
-  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 10);
-  clock_.advance(1h);
-  ASSERT_TRUE(s.purge_delivered(t0 + 30min));
-  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 6) << "undelivered rows are never purged";
+  // Delivered records are gone from the file, not just hidden.
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 6);
 
-  // Seqs are never reused after a purge (AUTOINCREMENT), so a relay cursor stays valid.
+  // Deliver the rest: the outbox is empty, and seqs are still never reused (AUTOINCREMENT),
+  // so a relay cursor stays valid.
+  std::vector<std::int64_t> rest;
+  for (auto const& r : undelivered()) rest.push_back(r.seq);
+  ASSERT_TRUE(s.mark_delivered(rest));
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 0);
+  st = s.stats();
+  EXPECT_EQ(st->depth, 0u);
+  EXPECT_EQ(st->oldest_created, std::nullopt);
   ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("late")); }));
   auto all = undelivered();
   EXPECT_EQ(all.back().id, "late");
@@ -455,6 +460,55 @@ TEST_F(SqliteStore, ReopenKeepsDataAndUndeliveredEvents) {
   EXPECT_EQ(ids, (std::vector<std::string>{"durable-1", "durable-2"}));
   EXPECT_EQ(scalar("SELECT count(*) FROM schema_version"), bbgw::storage::sqlite_schema_version())
       << "migrations are not applied twice";
+}
+
+// A database written by schema 1 (delivered_at + partial index, delivered rows kept for an
+// hour) is migrated: delivered rows go, undelivered ones stay in order, and seqs continue.
+TEST_F(SqliteStore, MigratesASchema1Outbox) {
+  fs::create_directories(fs::path(settings_.path).parent_path());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(settings_.path.c_str(), &db), SQLITE_OK);
+  // Migration 1 as released, with its schema_version row.
+  char const* v1 = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+CREATE TABLE kv (
+  ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires_at INTEGER,
+  PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+CREATE INDEX kv_expiry ON kv(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, family TEXT NOT NULL,
+  key TEXT NOT NULL, type TEXT NOT NULL, source TEXT NOT NULL, subject TEXT, time TEXT NOT NULL,
+  payload TEXT NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER
+);
+CREATE INDEX outbox_undelivered ON outbox(seq) WHERE delivered_at IS NULL;
+INSERT INTO schema_version VALUES(1, '2026-01-01T00:00:00Z');
+INSERT INTO outbox(id,family,key,type,source,time,payload,created_at,delivered_at) VALUES
+  ('a','test','k','t','/s','2026-01-01T00:00:00Z','{}',1,5),
+  ('b','test','k','t','/s','2026-01-01T00:00:00Z','{}',2,NULL),
+  ('c','test','k','t','/s','2026-01-01T00:00:00Z','{}',3,6),
+  ('d','test','k','t','/s','2026-01-01T00:00:00Z','{}',4,NULL),
+  ('e','test','k','t','/s','2026-01-01T00:00:00Z','{}',5,7);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto& s = open();
+  EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
+            bbgw::storage::sqlite_schema_version());
+  EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('outbox') WHERE name='delivered_at'"),
+            0);
+  std::vector<std::string> ids;
+  for (auto const& r : undelivered()) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"b", "d"}));
+  auto st = s.stats();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->depth, 2u);
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("f")); }));
+  EXPECT_EQ(undelivered().back().seq, 6) << "seqs continue after the deleted last record";
+  EXPECT_FALSE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("b")); }))
+      << "duplicate ids are still refused";
 }
 
 TEST_F(SqliteStore, RefusesADatabaseFromANewerGateway) {
