@@ -486,8 +486,15 @@ response etranslation_connector::callback(request const& r, std::string_view kin
       if (!code) return reject(400, "malformed_callback", "error-code is not an integer", r);
     }
     auto msg = param("error-message").value_or("");
+    // At most 500 bytes, cut on a code point boundary: a split UTF-8 sequence would make the
+    // stored job JSON unparsable (the job would then answer 500 and refuse every callback).
+    if (msg.size() > 500) {
+      std::size_t n = 500;
+      while (n > 0 && (static_cast<unsigned char>(msg[n]) & 0xC0) == 0x80) --n;
+      msg.resize(n);
+    }
     reason = "eTranslation error " + (code ? std::to_string(*code) : std::string("(no code)")) +
-             (msg.empty() ? "" : ": " + msg.substr(0, 500));
+             (msg.empty() ? "" : ": " + msg);
     std::vector<std::string> langs;
     auto collect = [&](form_params const& p) {
       for (auto name : {"target-languages", "target-language"})

@@ -4,7 +4,9 @@
 # 3.0 schema only), so this checks the document's structure itself with python3-yaml and
 # python3-jsonschema: OpenAPI 3.1 shape, every $ref resolves, every schema is valid JSON Schema
 # 2020-12, every example validates against its schema, every error is a Problem, and the
-# documented paths and content types are the ones the gateway registers.
+# documented paths and content types are the ones the gateway registers: gateway/src/ops/ops_routes.cpp
+# plus the fixed-path routes the connectors' routes() push (connectors/*/*.cpp); a connector route
+# with a configurable prefix must be described under components.pathItems instead.
 #   tests/schemas/openapi_test.sh [REPO_ROOT]
 # Prints one line per check and a final "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
@@ -302,16 +304,109 @@ def documented_endpoints():
 check("/healthz, /readyz (200/503), /metrics, /openapi.yaml with their content types", documented_endpoints)
 
 
-def matches_gateway_routes():
-    # The operational routes the gateway registers are exactly the documented paths, with the
-    # same methods and content types (a route added without documentation fails here).
+ROUTE_RE = re.compile(r'push_back\(\s*\{\s*\{([^}]*)\},\s*([^,]+?),', re.S)
+
+
+def ops_routes():
     src = open(os.path.join(root, "gateway", "src", "ops", "ops_routes.cpp")).read()
-    routes = re.findall(r'\{\{([^}]*)\},\s*"(/[^"]*)"', src)
+    return src, [(m, p) for m, p in re.findall(r'\{\{([^}]*)\},\s*"(/[^"]*)"', src)]
+
+
+def connector_routes():
+    """(connector, methods, path, fixed) for every route a connector's routes() pushes as
+    `push_back({{"GET", ...}, <path expression>, ...`. The path expression is string literals and
+    names joined by `+`; names resolve through `constexpr std::string_view NAME = "...";` and
+    `std::string NAME(EXPR);` / `auto NAME = EXPR;` in the connector's own sources. A name that
+    does not resolve to a literal (a config member such as cfg_.callback_path_prefix) makes the
+    route configurable: it becomes {member} in the pattern and the route must be documented under
+    components.pathItems (its description naming the pattern), not under `paths`."""
+    out = []
+    for d in sorted(os.listdir(os.path.join(root, "connectors"))):
+        cdir = os.path.join(root, "connectors", d)
+        if not os.path.isdir(cdir):
+            continue
+        texts = {}
+        for f in sorted(os.listdir(cdir)):
+            if f.endswith((".cpp", ".hpp")):
+                texts[f] = open(os.path.join(cdir, f)).read()
+        alltext = "\n".join(texts.values())
+        defs = {}
+        for name, lit in re.findall(r'constexpr\s+std::string_view\s+(\w+)\s*=\s*"([^"]*)"\s*;', alltext):
+            defs[name] = ("lit", lit)
+        decl = r'(?:std::string|auto)\s+(\w+)\s*(?:\(([^;]*?)\)|=\s*([^;]*?))\s*;'
+        for name, paren, assign in re.findall(decl, alltext):
+            expr = paren or assign
+            defs.setdefault(name, ("expr", expr))
+
+        def resolve(expr, depth=0):
+            parts, fixed = [], True
+            for tok in [t.strip() for t in expr.split("+")]:
+                m = re.fullmatch(r'"([^"]*)"', tok)
+                if m:
+                    parts.append(m.group(1))
+                    continue
+                m = re.fullmatch(r'std::string\((.*)\)', tok)
+                if m:
+                    tok = m.group(1).strip()
+                kind_val = defs.get(tok)
+                if kind_val and depth < 5:
+                    kind, val = kind_val
+                    if kind == "lit":
+                        parts.append(val)
+                    else:
+                        sub, f2 = resolve(val, depth + 1)
+                        parts.append(sub)
+                        fixed = fixed and f2
+                    continue
+                if re.fullmatch(r'[\w.>-]+', tok):
+                    parts.append("{" + re.split(r'\.|->', tok)[-1] + "}")
+                    fixed = False
+                    continue
+                raise ValueError(f"connectors/{d}: cannot read route path expression {expr!r}")
+            return "".join(parts), fixed
+
+        for f, text in texts.items():
+            if not f.endswith(".cpp"):
+                continue
+            for methods, expr in ROUTE_RE.findall(text):
+                ms = {m.strip().strip('"').lower() for m in methods.split(",") if m.strip()}
+                if not all(re.fullmatch(r'[a-z]+', m) for m in ms):
+                    continue  # not a route: some other vector of pairs
+                p, fixed = resolve(expr.strip())
+                out.append((f"connectors/{d}/{f}", ms, p, fixed))
+    return out
+
+
+def matches_gateway_routes():
+    # The routes the gateway registers (gateway/src/ops/ops_routes.cpp and the fixed-path routes
+    # of the connectors' routes()) are exactly the documented paths, with the same methods; the
+    # operational content types are documented (a route added without documentation fails here,
+    # and so does a documented path nobody serves).
+    src, routes = ops_routes()
     if not routes:
         return "no routes found in gateway/src/ops/ops_routes.cpp"
-    bad = []
+    served = {}
     for methods, p in routes:
-        ms = {m.strip().strip('"').lower() for m in methods.split(",")}
+        served.setdefault(p, set()).update(m.strip().strip('"').lower() for m in methods.split(","))
+    bad = []
+    conn = connector_routes()
+    if not any(fixed for *_, fixed in conn):
+        bad.append("no fixed-path connector routes found in connectors/*/*.cpp (is the scan broken?)")
+    for where, ms, p, fixed in conn:
+        if fixed:
+            if p in served and served[p] & ms:
+                bad.append(f"{p}: {sorted(served[p] & ms)} registered twice ({where})")
+            served.setdefault(p, set()).update(ms)
+        else:
+            described = [n for n, item in (doc["components"].get("pathItems") or {}).items()
+                         if f"`{p}`" in (item.get("description") or "")
+                         and ms <= set(item) & METHODS]
+            if p in doc["paths"]:
+                bad.append(f"{p} has a configurable prefix ({where}): document it under components.pathItems")
+            if not described:
+                bad.append(f"configurable route {sorted(ms)} {p} ({where}) has no components.pathItems "
+                           f"entry whose description names `{p}` with those methods")
+    for p, ms in served.items():
         item = doc["paths"].get(p)
         if item is None:
             bad.append(f"{p} is served but not documented")
@@ -319,7 +414,9 @@ def matches_gateway_routes():
         missing = ms - set(item)
         if missing:
             bad.append(f"{p}: methods {sorted(missing)} served but not documented")
-    served = {p for _, p in routes}
+        extra = (set(item) & METHODS) - ms
+        if extra:
+            bad.append(f"{p}: methods {sorted(extra)} documented but not served")
     bad += [f"{p} documented but not served" for p in doc["paths"] if p not in served]
     for ct in re.findall(r'"((?:text|application)/[^"]+)"', src):
         if not any(ct in (deref(r).get("content") or {})
@@ -328,7 +425,7 @@ def matches_gateway_routes():
     return "\n".join(bad) or None
 
 
-check("documented paths, methods and content types match gateway/src/ops/ops_routes.cpp", matches_gateway_routes)
+check("documented paths and methods match gateway/src/ops/ops_routes.cpp + connectors' routes()", matches_gateway_routes)
 
 
 def embeddable():

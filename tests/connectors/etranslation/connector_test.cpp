@@ -308,6 +308,22 @@ TEST_F(Etranslation, ErrorCallbackFailsTheNamedLanguagesWithEvents) {
   EXPECT_EQ(status_of(id).at("status"), "partially_failed");
 }
 
+// Regression (found while writing the callback fuzz target): the error message is cut to 500
+// bytes; cutting inside a UTF-8 sequence made the stored job unparsable (GET answered 500).
+TEST_F(Etranslation, LongMultiByteErrorMessageIsCutOnACodePointBoundary) {
+  auto id = create_ok(R"({"source_language":"en","target_languages":["es"],"text":"Hello"})");
+  conn->tick();
+  std::string euros;
+  for (int i = 0; i < 200; ++i) euros += "%E2%82%AC";  // 600 bytes; byte 500 is mid-sequence
+  auto r = cb(id, token_of(id), "error", "error-code=-20013&error-message=" + euros);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  auto st = status_of(id);
+  auto reason = std::string(st.at("translations").at("es").at("reason").as_string());
+  std::string kept;
+  for (int i = 0; i < 166; ++i) kept += "\xE2\x82\xAC";  // 498 bytes: whole code points only
+  EXPECT_EQ(reason, "eTranslation error -20013: " + kept);
+}
+
 TEST_F(Etranslation, BadInputIsRefusedAndNothingIsStoredOrSent) {
   struct bad {
     std::string body;
