@@ -209,26 +209,11 @@ std::optional<context_config> read_config(config_reader& r) {
       (void)r.raw(k);
     return std::nullopt;
   }
-  cfg.notify_path_prefix = r.string("notify_path_prefix", cfg.notify_path_prefix);
-  {
-    auto const& p = cfg.notify_path_prefix;
-    bool ok = p.size() >= 2 && p.front() == '/' && p.back() != '/' &&
-              std::all_of(p.begin(), p.end(),
-                          [](char c) {
-                            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                   (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' ||
-                                   c == '.';
-                          }) &&
-              p.find("//") == std::string::npos;
-    if (!ok)
-      r.fail("notify_path_prefix", "must be an absolute path like /context/notify (no trailing /)");
-  }
-  cfg.resync_interval = r.duration("resync_interval", cfg.resync_interval);
-  if (cfg.resync_interval < std::chrono::milliseconds(100))
-    r.fail("resync_interval", "must be at least 100ms");
-  cfg.request_timeout = r.duration("request_timeout", cfg.request_timeout);
-  if (cfg.request_timeout < std::chrono::milliseconds(100))
-    r.fail("request_timeout", "must be at least 100ms");
+  cfg.notify_path_prefix = r.path_prefix("notify_path_prefix", cfg.notify_path_prefix);
+  cfg.resync_interval =
+      r.duration("resync_interval", cfg.resync_interval, std::chrono::milliseconds(100));
+  cfg.request_timeout =
+      r.duration("request_timeout", cfg.request_timeout, std::chrono::milliseconds(100));
   cfg.max_entities_per_notification =
       r.integer("max_entities_per_notification", cfg.max_entities_per_notification, 1, 100000);
   cfg.body_limit = r.size("body_limit", cfg.body_limit);
@@ -255,8 +240,7 @@ std::optional<context_config> read_config(config_reader& r) {
     }
     if (t.empty()) r.fail("family_template", "must not be empty");
   }
-  cfg.dedupe_window = r.duration("dedupe_window", cfg.dedupe_window);
-  if (cfg.dedupe_window < std::chrono::seconds(1)) r.fail("dedupe_window", "must be at least 1s");
+  cfg.dedupe_window = r.duration("dedupe_window", cfg.dedupe_window, std::chrono::seconds(1));
   std::string secret_key = r.secret("secret_key", "");
   if (!secret_key.empty() && secret_key.size() < 16)
     r.fail("secret_key", "must be at least 16 characters");

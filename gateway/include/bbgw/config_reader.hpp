@@ -66,6 +66,12 @@ class config_reader {
   std::uint64_t size(std::string_view key, std::uint64_t def);
   // Durations accept "250ms", "30s", "5m", "2h", or a plain number of seconds.
   std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def);
+  // The same, refusing values below `min`.
+  std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def,
+                                     std::chrono::milliseconds min);
+  // An absolute URL path prefix for routes: "/a/b" (letters, digits, / . _ -), no trailing or
+  // double slash.
+  std::string path_prefix(std::string_view key, std::string def);
   // One of `allowed`.
   std::string choice(std::string_view key, std::string def, std::vector<std::string> allowed);
   std::vector<std::string> strings(std::string_view key, std::vector<std::string> def);

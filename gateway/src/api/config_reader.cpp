@@ -66,7 +66,8 @@ std::string describe(YAML::Node const& n) {
 }  // namespace
 
 void effective_config::record(std::string const& path, std::string const& value, bool secret) {
-  config_set(tree_, path, secret ? (value.empty() ? std::string{} : std::string{"********"}) : value);
+  config_set(tree_, path,
+             secret ? (value.empty() ? std::string{} : std::string{"********"}) : value);
 }
 
 config_reader::config_reader(YAML::Node node, std::string path,
@@ -186,9 +187,14 @@ std::uint64_t config_reader::size(std::string_view key, std::uint64_t def) {
     std::string unit(p, static_cast<std::size_t>(s.data() + s.size() - p));
     unit.erase(0, unit.find_first_not_of(' '));
     std::uint64_t mult = 0;
-    static constexpr std::pair<std::string_view, std::uint64_t> units[] = {
-        {"", 1},          {"B", 1},           {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20},
-        {"GiB", 1ULL << 30}, {"KB", 1000},    {"MB", 1000000},     {"GB", 1000000000}};
+    static constexpr std::pair<std::string_view, std::uint64_t> units[] = {{"", 1},
+                                                                           {"B", 1},
+                                                                           {"KiB", 1ULL << 10},
+                                                                           {"MiB", 1ULL << 20},
+                                                                           {"GiB", 1ULL << 30},
+                                                                           {"KB", 1000},
+                                                                           {"MB", 1000000},
+                                                                           {"GB", 1000000000}};
     for (auto const& [u, m] : units)
       if (unit == u) mult = m;
     if (ec != std::errc{} || s.empty() || mult == 0 ||
@@ -224,6 +230,32 @@ std::chrono::milliseconds config_reader::duration(std::string_view key,
   }
   record(key, std::to_string(def.count()) + "ms", false);
   return def;
+}
+
+std::chrono::milliseconds config_reader::duration(std::string_view key,
+                                                  std::chrono::milliseconds def,
+                                                  std::chrono::milliseconds min) {
+  auto v = duration(key, def);
+  if (v < min) {
+    auto ms = min.count();
+    fail(key, "must be at least " +
+                  (ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms"));
+  }
+  return v;
+}
+
+std::string config_reader::path_prefix(std::string_view key, std::string def) {
+  std::string example = def;
+  std::string p = string(key, std::move(def));
+  bool ok = p.size() >= 2 && p.front() == '/' && p.back() != '/' &&
+            p.find("//") == std::string::npos && std::all_of(p.begin(), p.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '/' || c == '-' || c == '_' || c == '.';
+            });
+  if (!ok)
+    fail(key, "must be an absolute path like " + example +
+                  " (letters, digits, / . _ -; no trailing or double slash)");
+  return p;
 }
 
 std::string config_reader::choice(std::string_view key, std::string def,
@@ -317,7 +349,9 @@ std::vector<std::pair<std::string, config_reader>> config_reader::entries(std::s
   return out;
 }
 
-YAML::Node config_reader::raw(std::string_view key) { return lookup(key); }
+YAML::Node config_reader::raw(std::string_view key) {
+  return lookup(key);
+}
 
 void config_reader::finish() {
   if (!node_.IsDefined() || !node_.IsMap()) return;

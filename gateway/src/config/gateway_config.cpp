@@ -143,9 +143,8 @@ void read_readiness(config_reader r, gateway_config& cfg) {
   cfg.readiness.max_outbox_depth = static_cast<std::uint64_t>(
       r.integer("max_outbox_depth", static_cast<std::int64_t>(cfg.readiness.max_outbox_depth), 1,
                 std::numeric_limits<std::int64_t>::max()));
-  cfg.readiness.probe_interval = r.duration("probe_interval", cfg.readiness.probe_interval);
-  if (cfg.readiness.probe_interval.count() < 100)
-    r.fail("probe_interval", "must be at least 100ms");
+  cfg.readiness.probe_interval =
+      r.duration("probe_interval", cfg.readiness.probe_interval, std::chrono::milliseconds(100));
   r.finish();
 }
 

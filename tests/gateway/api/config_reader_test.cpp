@@ -134,3 +134,35 @@ TEST(ConfigSet, NumericSegmentsMakeListsNotMaps) {
 
 }  // namespace
 }  // namespace bbgw
+
+namespace bbgw {
+namespace {
+
+TEST(ConfigReader, DurationWithAMinimumRefusesShorterValues) {
+  auto r = reader_of("{ok: 2s, short: 50ms}");
+  EXPECT_EQ(r.duration("ok", {}, std::chrono::milliseconds(100)).count(), 2000);
+  try {
+    r.duration("short", {}, std::chrono::seconds(1));
+    FAIL() << "accepted 50ms with a 1s minimum";
+  } catch (config_error const& e) {
+    EXPECT_EQ(e.key(), "section.short");
+    EXPECT_EQ(e.message(), "must be at least 1s");
+  }
+}
+
+TEST(ConfigReader, PathPrefixMustBeAnAbsoluteCleanPath) {
+  auto r = reader_of("{a: /x/notify, b: x/notify, c: /x/, d: '/x//y', e: '/x y', f: /}");
+  EXPECT_EQ(r.path_prefix("a", "/d"), "/x/notify");
+  EXPECT_EQ(r.path_prefix("absent", "/default/path"), "/default/path");
+  for (char const* k : {"b", "c", "d", "e", "f"}) {
+    try {
+      r.path_prefix(k, "/default");
+      ADD_FAILURE() << "accepted " << k;
+    } catch (config_error const& e) {
+      EXPECT_EQ(e.key(), std::string("section.") + k);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bbgw
