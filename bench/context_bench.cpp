@@ -6,6 +6,8 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+
+#include "bench_support.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include "bbgw/config_reader.hpp"
@@ -139,31 +141,8 @@ class null_store final : public store {
   }
 };
 
-class quiet_logger final : public logger {
- public:
-  void log(log_level, std::string_view, std::initializer_list<log_field>) override {}
-  bool enabled(log_level) const override { return false; }
-};
-
-class null_metrics final : public metrics {
-  struct cell final : counter, gauge, histogram {
-    void inc(double) override {}
-    void set(double) override {}
-    void add(double) override {}
-    void observe(double) override {}
-  };
-  cell cell_;
-
- public:
-  counter& make_counter(std::string_view, std::string_view, metric_labels) override {
-    return cell_;
-  }
-  gauge& make_gauge(std::string_view, std::string_view, metric_labels) override { return cell_; }
-  histogram& make_histogram(std::string_view, std::string_view, std::vector<double>,
-                            metric_labels) override {
-    return cell_;
-  }
-};
+using bbgw::bench::null_metrics;
+using bbgw::bench::quiet_logger;
 
 void BM_notify_handler_v2(benchmark::State& state) {
   auto cfg = load();
