@@ -62,14 +62,25 @@ std::size_t code_points(std::string_view s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+// Adds or removes `id` in its shard of the open-job index, in the caller's transaction: the cost
+// is one shard (open jobs / open_shards ids), not the whole open set.
 result<void> index_update(unit_of_work& uow, std::string const& id, bool add) {
-  auto cur = uow.get(index_namespace, index_key);
+  auto const key = open_shard_key(open_shard(id));
+  auto cur = uow.get(open_namespace, key);
   if (!cur) return cur.error();
   auto ids = parse_index(*cur);
   auto it = std::find(ids.begin(), ids.end(), id);
-  if (add && it == ids.end()) ids.push_back(id);
-  if (!add && it != ids.end()) ids.erase(it);
-  return uow.put(index_namespace, index_key, index_json(ids));
+  if (add == (it != ids.end())) return {};  // already as wanted: no write
+  if (add)
+    ids.push_back(id);
+  else
+    ids.erase(it);
+  if (ids.empty()) {
+    auto e = uow.erase(open_namespace, key);
+    if (!e) return e.error();
+    return {};
+  }
+  return uow.put(open_namespace, key, index_json(ids));
 }
 
 std::string content_type_for(std::string_view format) {
@@ -845,11 +856,24 @@ std::size_t etranslation_connector::tick() {
   return sent;
 }
 
+// The ids of every open job: the union of the shards.
+std::vector<std::string> etranslation_connector::open_job_ids() {
+  std::vector<std::string> ids;
+  for (std::size_t n = 0; n < open_shards; ++n) {
+    auto shard = ctx_.db.get(open_namespace, open_shard_key(n));
+    if (!shard) {
+      ctx_.log.error("etranslation open-job shard not read",
+                     {{"shard", open_shard_key(n)}, {"error", shard.error().message()}});
+      continue;
+    }
+    for (auto& id : parse_index(*shard)) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
 void etranslation_connector::recover() {
-  auto idx = ctx_.db.get(index_namespace, index_key);
-  if (!idx) return;
   auto const now = ctx_.time.now();
-  for (auto const& id : parse_index(*idx)) {
+  for (auto const& id : open_job_ids()) {
     auto rec = ctx_.db.get(job_namespace, id);
     if (!rec || !*rec) continue;
     auto j = job_from_json(**rec);

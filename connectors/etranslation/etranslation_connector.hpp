@@ -55,6 +55,8 @@ class etranslation_connector final : public bbgw::connector {
   callback_urls urls_for(job const& j) const;
 
  private:
+  // Every open job id, from the sharded index.
+  std::vector<std::string> open_job_ids();
   struct queued_job {
     std::string id;
     sys_time ready;

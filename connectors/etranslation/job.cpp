@@ -255,4 +255,17 @@ std::string index_json(std::vector<std::string> const& ids) {
   return json::serialize(a);
 }
 
+std::size_t open_shard(std::string_view id) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::size_t>(h % open_shards);
+}
+
+std::string open_shard_key(std::size_t n) {
+  return std::to_string(n);
+}
+
 }  // namespace bbgw::etranslation

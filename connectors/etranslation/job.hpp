@@ -1,6 +1,7 @@
 #pragma once
 // A translation job as stored (namespace etranslation.job, key = job id, value = JSON), and the
 // events a finished target language produces.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,9 +15,11 @@ namespace bbgw::etranslation {
 inline constexpr std::string_view job_namespace = "etranslation.job";
 inline constexpr std::string_view input_namespace = "etranslation.input";    // document base64
 inline constexpr std::string_view output_namespace = "etranslation.output";  // "<id>/<LANG>"
-// One record listing the ids of unfinished jobs, so a restart finds its queue and its timers.
-inline constexpr std::string_view index_namespace = "etranslation.index";
-inline constexpr std::string_view index_key = "open";
+// The ids of unfinished jobs, so a restart finds its queue and its timers. Sharded: key = shard
+// number ("0".."63", open_shard_key), value = JSON array of the ids hashing to that shard. A job
+// change rewrites only its shard (1/64 of the open set), not one record listing every open job.
+inline constexpr std::string_view open_namespace = "etranslation.open";
+inline constexpr std::size_t open_shards = 64;
 // Cached text translations: key = cache_key(...), value = the translated text, with expiry.
 inline constexpr std::string_view cache_namespace = "etranslation.cache";
 
@@ -82,8 +85,12 @@ std::string normalise_text(std::string_view text);
 std::string cache_key(std::string_view backend, std::string_view source, std::string_view target,
                       std::string_view domain, std::string_view text);
 
-// Index helpers: the open-job list as a JSON array of ids.
+// Index helpers: a list of open-job ids as a JSON array.
 std::vector<std::string> parse_index(std::optional<std::string> const& text);
 std::string index_json(std::vector<std::string> const& ids);
+// The shard of a job id: FNV-1a of the id mod open_shards, stable across builds and restarts.
+std::size_t open_shard(std::string_view id);
+// The store key of shard `n` in open_namespace (its decimal number).
+std::string open_shard_key(std::size_t n);
 
 }  // namespace bbgw::etranslation

@@ -4,6 +4,9 @@
 // codes, callback timeouts and the in-flight quota.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 
@@ -232,7 +235,7 @@ TEST_F(Etranslation, TextJobEndToEndThroughDigestAndCallbacks) {
   EXPECT_EQ(db.outbox().size(), 2u);
   EXPECT_EQ(conn->in_flight(), 0u);
   EXPECT_FALSE(*db.get(input_namespace, id));
-  EXPECT_EQ(parse_index(*db.get(index_namespace, index_key)).size(), 0u);
+  EXPECT_FALSE(*db.get(open_namespace, open_shard_key(open_shard(id))));  // last id: erased
 }
 
 TEST_F(Etranslation, WrongTokenIsRefusedAndChangesNothing) {
@@ -567,6 +570,60 @@ TEST_F(Etranslation, RecoverRebuildsQueueAndTimersFromTheStore) {
   time.advance(61s);
   conn->tick();
   EXPECT_EQ(status_of(a).at("status"), "failed");
+}
+
+// The open-job index is sharded; a restart must still find every open job, whichever shard it
+// is in, and never a finished one.
+TEST_F(Etranslation, RecoverFindsEveryOpenJobAcrossShardsAndNoFinishedOne) {
+  make(yaml("max_in_flight: 100\n"));
+  constexpr char const* one = R"({"source_language":"en","target_languages":["es"],"text":"x"})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(create_ok(one));
+  EXPECT_EQ(conn->tick(), 100u);  // the first 100 submitted, 200 queued
+  std::set<std::string> finished;
+  for (std::size_t i = 0; i < ids.size(); i += 3) {
+    // Finish some submitted jobs (i < 100) and some still queued.
+    auto r = cb(ids[i], token_of(ids[i]), "error", "error-code=-20013");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    finished.insert(ids[i]);
+  }
+  ASSERT_EQ(finished.size(), 100u);
+
+  std::set<std::string> indexed;
+  std::size_t used_shards = 0, biggest = 0;
+  for (std::size_t n = 0; n < open_shards; ++n) {
+    auto shard = parse_index(*db.get(open_namespace, open_shard_key(n)));
+    used_shards += !shard.empty();
+    biggest = std::max(biggest, shard.size());
+    for (auto const& id : shard) {
+      EXPECT_EQ(open_shard(id), n) << id;
+      EXPECT_TRUE(indexed.insert(id).second) << "listed twice: " << id;
+    }
+  }
+  EXPECT_EQ(indexed.size(), 200u);
+  EXPECT_GT(used_shards, open_shards / 2);  // spread, not one big record
+  EXPECT_LT(biggest, 20u);
+
+  make(yaml("max_in_flight: 300\n"));  // a restart: same store
+  conn->recover();
+  std::size_t submitted_open = 0;
+  for (std::size_t i = 0; i < 100; ++i) submitted_open += !finished.count(ids[i]);
+  EXPECT_EQ(conn->in_flight(), submitted_open);
+  EXPECT_EQ(conn->queued(), 200u - submitted_open);
+  EXPECT_EQ(conn->tick(), 200u - submitted_open);  // every queued open job, none finished
+  EXPECT_EQ(conn->in_flight(), 200u);
+  for (auto const& id : ids) {
+    auto state = status_of(id).at("upstream").at("state");
+    EXPECT_EQ(state, finished.count(id) ? "finished" : "submitted") << id;
+  }
+  // The timers came back too: every open job times out, the finished ones are not failed again.
+  auto const events_before = db.outbox().size();
+  time.advance(61s);
+  conn->tick();
+  EXPECT_EQ(conn->in_flight(), 0u);
+  EXPECT_EQ(db.outbox().size(), events_before + 200u);
+  for (std::size_t n = 0; n < open_shards; ++n)
+    EXPECT_FALSE(*db.get(open_namespace, open_shard_key(n))) << n;
 }
 
 TEST_F(Etranslation, IdenticalTextIsAnsweredFromTheCacheWithinTheTtl) {
