@@ -84,11 +84,14 @@ TEST(ContextSync, GatewayCreatesExactSubscriptionsAndRecreatesLostOnes) {
         h.contains("fiware-service")  ? std::string(h.at("fiware-service").as_string())
         : h.contains("ngsild-tenant") ? std::string(h.at("ngsild-tenant").as_string())
                                       : "";
-    if (tenant == "migr") EXPECT_EQ(h.at("fiware-servicepath"), "/madrid");
-    if (r.at("path") == "/ngsi-ld/v1/subscriptions")
+    if (tenant == "migr") {
+      EXPECT_EQ(h.at("fiware-servicepath"), "/madrid");
+    }
+    if (r.at("path") == "/ngsi-ld/v1/subscriptions") {
       EXPECT_EQ(h.at("link"),
                 "<https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld>; "
                 "rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+    }
     posts[std::string(r.at("path").as_string()) + "|" + tenant] =
         json::parse(r.at("body").as_string()).as_object();
   }
