@@ -13,10 +13,10 @@ duration=${DURATION:-15s}
 conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 sizes=${SIZES:-"1 100"}
-work=$(mktemp -d /tmp/bbgw-bench-context.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh
+bench_workdir context
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 token=bench-token-0123456789abcdef
 cat > "$work/bbgw.yaml" <<YAML
 server:
@@ -35,8 +35,7 @@ connectors:
         manage_subscriptions: false
         subscriptions: [{name: cases, entity_types: [Case], secret: $token}]
 YAML
-"$bin" serve --config "$work/bbgw.yaml" > "$work/bbgw.log" 2>&1 &
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_bbgw "$bin" "$port"
 
 metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v m="$1" 'index($0, m" ") == 1 {print $NF}'; }
 entities_metric='bbgw_context_entities_total{broker="orion",subscription="cases"}'

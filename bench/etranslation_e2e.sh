@@ -17,8 +17,8 @@ jobs_n=${JOBS:-4000}
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
-work=$(mktemp -d /tmp/bbgw-bench-etranslation.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh
+bench_workdir etranslation
 
 /usr/bin/python3 tests/connectors/etranslation/etranslation_sim.py --application bench-app \
   --password bench-pw > "$work/sim.out" 2>"$work/sim.log" &
@@ -27,7 +27,7 @@ sim_port=$(awk '/LISTENING/ {print $2}' "$work/sim.out")
 sim="http://127.0.0.1:$sim_port"
 curl -fs -X POST "$sim/_sim/config" -d '{"mode": "never"}'
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 cat > "$work/bbgw.yaml" <<YAML
 server:
   listeners: [{name: http, address: 127.0.0.1, port: $port}]
@@ -45,8 +45,7 @@ connectors:
     callback_timeout: 1h
     cache_ttl: 1h
 YAML
-"$bin" serve --config "$work/bbgw.yaml" > "$work/bbgw.log" 2>&1 &
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_bbgw "$bin" "$port"
 
 metric() { curl -fs "http://127.0.0.1:$port/metrics" | awk -v m="$1" 'index($0, m" ") == 1 {print $NF}'; }
 

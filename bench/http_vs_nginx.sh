@@ -10,10 +10,9 @@ rounds=${ROUNDS:-5}
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-64}
 threads=${THREADS:-1}
-work=$(mktemp -d /tmp/bbgw-bench-http.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh
+bench_workdir http
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 bport=$(free_port)
 nport=$(free_port)
 
@@ -41,10 +40,7 @@ store: {sqlite: {path: $work/bbgw.db}}
 log: {level: warn}
 YAML
 "$bin" serve --config "$work/bbgw.yaml" > "$work/bbgw.log" 2>&1 &
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$bport/healthz" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:$nport/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_http "http://127.0.0.1:$bport/healthz" "http://127.0.0.1:$nport/healthz"
 
 rps() { wrk -t"$threads" -c"$conns" -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

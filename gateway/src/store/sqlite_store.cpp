@@ -223,6 +223,19 @@ struct sqlite_store::job {
   }
 };
 
+namespace {
+
+// Parameters 1..4 of kv_put and kv_insert: namespace, key, value, expiry.
+void bind_record(statement& s, std::string_view ns, std::string_view key, std::string_view value,
+                 std::optional<sys_time> expires) {
+  s.bind(1, ns);
+  s.bind(2, key);
+  s.bind_blob(3, value);
+  s.bind(4, to_micros(expires));
+}
+
+}  // namespace
+
 // The unit_of_work of one transaction, run on the committer thread inside its savepoint.
 class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_emitter {
  public:
@@ -232,10 +245,7 @@ class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_
                          std::optional<sys_time> expires) override {
     auto& s = ws_.kv_put;
     reset_guard g(s);
-    s.bind(1, ns);
-    s.bind(2, key);
-    s.bind_blob(3, value);
-    s.bind(4, to_micros(expires));
+    bind_record(s, ns, key, value, expires);
     int rc = s.step();
     if (rc != SQLITE_DONE) return from_sqlite(rc);
     return {};
@@ -245,10 +255,7 @@ class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_
                             std::optional<sys_time> expires) override {
     auto& s = ws_.kv_insert;
     reset_guard g(s);
-    s.bind(1, ns);
-    s.bind(2, key);
-    s.bind_blob(3, value);
-    s.bind(4, to_micros(expires));
+    bind_record(s, ns, key, value, expires);
     s.bind(5, now_);
     int rc = s.step();
     if (rc != SQLITE_DONE) return from_sqlite(rc);
