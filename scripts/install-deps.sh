@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers and tools used by tests and benchmarks
   kcat wrk nginx-light curl python3 python3-confluent-kafka python3-jsonschema python3-yaml
+  # eID peers: SAML IdPs (pysaml2 needs the xmlsec1 command), OIDC/JOSE clients, python3-saml for the bench
+  xmlsec1 python3-pysaml2 python3-lasso python3-jwcrypto python3-authlib python3-onelogin-saml2
+  python3-cryptography python3-lxml python3-requests
   # offline translation backend of connectors/etranslation (and its tests)
   apertium apertium-en-es
   # fuzzing (libFuzzer)

@@ -22,6 +22,10 @@ struct route {
   std::string pattern;               // "/api/v1/things/{id}"; "{name}" binds one segment
   handler handle;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
+  // The body goes to a file in the server's spool directory as it arrives (request::body_file)
+  // instead of memory: for large uploads. The file is removed after the handler returns unless
+  // the handler moved it elsewhere (rename it to keep it).
+  bool spool_body = false;
   execution exec = execution::worker;
 };
 

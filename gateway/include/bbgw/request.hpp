@@ -16,7 +16,9 @@ struct request {
   std::string path;    // percent-encoded path, without the query
   std::string query;   // without the leading '?'
   header_list headers;
-  std::string body;
+  std::string body;  // empty when the route spools its body to a file
+  // Routes with spool_body: the file holding the body (possibly empty), private to this request.
+  std::optional<std::string> body_file;
   // Path parameters bound by the router: "/messages/{id}" matched against "/messages/42"
   // gives {"id", "42"} (percent-decoded).
   std::vector<std::pair<std::string, std::string>> params;

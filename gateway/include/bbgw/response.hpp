@@ -13,6 +13,9 @@ struct response {
   unsigned status = 200;
   header_list headers;
   std::string body;
+  // When set, the body is streamed from this file instead (`body` must be empty): large
+  // downloads without holding them in memory. The file must exist when the handler returns.
+  std::string body_file;
 
   static response text(unsigned status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");

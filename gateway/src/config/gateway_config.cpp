@@ -91,6 +91,7 @@ void read_server(config_reader r, gateway_config& cfg) {
   s.io_threads = io ? io : cores;
   s.worker_threads = workers ? workers : 2 * cores;
   s.server_name = r.string("server_name", "bbgw");
+  s.spool_dir = r.string("spool_dir", s.spool_dir);
   cfg.public_base_url = r.string("public_base_url", "");
   if (cfg.public_base_url.empty()) {
     auto const& first = s.listeners.front();

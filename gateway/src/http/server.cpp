@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -15,6 +16,10 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 #include <boost/asio/as_tuple.hpp>
@@ -34,13 +39,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "bbgw/request.hpp"
 #include "bbgw/response.hpp"
+#include "http/spooling_body.hpp"
 #include "http/tls_context.hpp"
 
 namespace bbgw::http {
@@ -179,6 +184,61 @@ bool is_parse_error(error_code const& ec) noexcept {
          ec != bhttp::error::need_more && ec != bhttp::error::need_buffer;
 }
 
+// A file descriptor closed on scope exit.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
+  unique_fd(unique_fd const&) = delete;
+  unique_fd& operator=(unique_fd const&) = delete;
+  ~unique_fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// A request's spool file: removed when the request is over (a handler that wants to keep the
+// body renames the file, and the removal then finds nothing).
+struct spool_guard {
+  std::string path;
+  spool_guard() = default;
+  spool_guard(spool_guard const&) = delete;
+  spool_guard& operator=(spool_guard const&) = delete;
+  ~spool_guard() {
+    if (path.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+// Creates a new spool file readable by this user only (bodies may hold personal data) and hands
+// its descriptor to `f`.
+error_code open_spool_file(std::string const& dir, std::uint64_t seq, boost::beast::file& f,
+                           std::string& path) {
+  path = dir + "/req-" + std::to_string(::getpid()) + "-" + std::to_string(seq) + ".body";
+  auto open = [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); };
+  int fd = open();
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code mk;
+    std::filesystem::create_directories(dir, mk);
+    fd = open();
+  }
+  if (fd < 0) {
+    error_code ec(errno, boost::system::generic_category());
+    path.clear();
+    return ec;
+  }
+  f.native_handle(fd);
+  return {};
+}
+
 // What a handler produced, or that it threw (handlers should not throw; we answer 500).
 struct handler_outcome {
   bbgw::response resp;
@@ -294,6 +354,7 @@ struct server::impl {
   route_metrics unmatched_;
 
   std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> spool_seq_{0};
   std::atomic<bool> destroying_{false};
   std::atomic<std::size_t> open_{0};
   std::mutex conns_mutex_;  // taken per connection open/close, never per request
@@ -592,8 +653,26 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
   // it has grown) and writes it with the body in one gather write. The server owns framing
   // and its own fields; handler fields are validated so a response can never be split.
   std::string head_text;
+  std::unique_ptr<char[]> file_chunk;  // allocated on the first file response
+  constexpr std::size_t file_chunk_size = 64 * 1024;
   auto write = [&](bbgw::response& r, std::string_view request_id, unsigned version, bool keep,
                    bool head_request, std::string_view route) -> asio::awaitable<bool> {
+    // A file body: its size is the Content-Length; its bytes follow the header in chunks.
+    unique_fd file;
+    std::uint64_t length = r.body.size();
+    if (!r.body_file.empty()) {
+      file.reset(::open(r.body_file.c_str(), O_RDONLY | O_CLOEXEC));
+      struct stat sb {};
+      if (!file || ::fstat(file.get(), &sb) != 0 || !S_ISREG(sb.st_mode) || !r.body.empty()) {
+        log_.error("handler returned a response file that cannot be read",
+                   {{"request_id", std::string(request_id)}, {"route", std::string(route)}});
+        r = make_problem(500, "the response could not be produced", request_id);
+        file.reset();
+        length = r.body.size();
+      } else {
+        length = static_cast<std::uint64_t>(sb.st_size);
+      }
+    }
     unsigned const st = r.status;
     head_text.clear();
     head_text += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -628,22 +707,44 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     if (version == 10 && keep) head_text += "Connection: keep-alive\r\n";
     if (version != 10 && !keep) head_text += "Connection: close\r\n";
     std::string_view body = r.body;
+    bool send_file = static_cast<bool>(file);
     if (st == 204 || st == 304 || st < 200) {
       body = {};  // no content by definition: no body and no Content-Length (RFC 9110 8.6)
+      send_file = false;
     } else {
       // HEAD: the length the GET would have, and no body.
-      auto [e2, _2] = std::to_chars(num, num + sizeof num, r.body.size());
+      auto [e2, _2] = std::to_chars(num, num + sizeof num, length);
       head_text += "Content-Length: ";
       head_text.append(num, e2);
       head_text += "\r\n";
-      if (head_request) body = {};
+      if (head_request) {
+        body = {};
+        send_file = false;
+      }
     }
     head_text += "\r\n";
     sock.expires_after(lim.write_timeout);
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head_text), asio::buffer(body)};
     auto [ec, n] = co_await asio::async_write(stream, bufs, nothrow);
     if (ec == beast::error::timeout) timeout_write_->inc();
-    co_return !ec;
+    if (ec || !send_file) co_return !ec;
+    // Reads block briefly on the page cache; each chunk gets its own write deadline.
+    if (!file_chunk) file_chunk = std::make_unique<char[]>(file_chunk_size);
+    for (std::uint64_t left = length; left > 0;) {
+      auto const want = static_cast<std::size_t>(std::min<std::uint64_t>(left, file_chunk_size));
+      ssize_t const got = ::read(file.get(), file_chunk.get(), want);
+      // The file shrank under us: the promised length cannot be kept, so the connection ends.
+      if (got <= 0) co_return false;
+      sock.expires_after(lim.write_timeout);
+      auto [wec, w] = co_await asio::async_write(
+          stream, asio::buffer(file_chunk.get(), static_cast<std::size_t>(got)), nothrow);
+      if (wec) {
+        if (wec == beast::error::timeout) timeout_write_->inc();
+        co_return false;
+      }
+      left -= static_cast<std::uint64_t>(got);
+    }
+    co_return true;
   };
   auto count = [&](route_metrics& rm, std::size_t slot, unsigned status, steady::time_point t0) {
     requests_counter(rm, l.index, slot, status).inc();
@@ -677,7 +778,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
   }
 
   beast::flat_buffer buffer;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+  std::optional<bhttp::request_parser<spooling_body>> parser;
   bbgw::request req;
   bool first = true;
 
@@ -803,6 +904,19 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     std::size_t const slot = static_cast<std::size_t>(
         std::find(rt.methods.begin(), rt.methods.end(), method) - rt.methods.begin());
 
+    // Routes that spool: the body goes to a private file as it arrives.
+    spool_guard spool;
+    if (rt.spool_body) {
+      if (auto ec = open_spool_file(cfg_.spool_dir, ++spool_seq_, hreq.body().file, spool.path)) {
+        log_.error("cannot create a spool file",
+                   {{"request_id", rid}, {"route", rt.pattern}, {"error", ec.message()}});
+        co_await refuse(503, "the request body cannot be stored now", rid, version, false, head, rm,
+                        slot, t0);
+        co_await close(body_pending);
+        co_return;
+      }
+    }
+
     if (body_pending) {
       std::size_t const limit = rt.body_limit ? rt.body_limit : lim.body_limit;
       auto too_large = [&]() -> asio::awaitable<void> {
@@ -841,6 +955,15 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
                     {{"request_id", rid}, {"listener", l.cfg.name}, {"remote", remote}});
           break;
         }
+        if (rt.spool_body && hreq.body().write_failed) {
+          // Writing the spool file failed (disk full, quota): the client may retry later.
+          log_.error("cannot write a spool file",
+                     {{"request_id", rid}, {"route", rt.pattern}, {"error", ec.message()}});
+          co_await refuse(503, "the request body cannot be stored now", rid, version, false, head,
+                          rm, slot, t0);
+          co_await close(true);
+          co_return;
+        }
         if (!is_parse_error(ec)) break;
         bad_malformed_->inc();
         log_.info("bad request", {{"request_id", rid},
@@ -862,7 +985,23 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     req.headers = bbgw::header_list{};
     for (auto const& f : hreq)
       req.headers.add(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(hreq.body());
+    if (rt.spool_body) {
+      error_code cec;
+      hreq.body().file.close(cec);
+      if (cec) {
+        log_.error("cannot complete a spool file",
+                   {{"request_id", rid}, {"route", rt.pattern}, {"error", cec.message()}});
+        co_await refuse(503, "the request body cannot be stored now", rid, version, false, head, rm,
+                        slot, t0);
+        co_await close(false);
+        co_return;
+      }
+      req.body.clear();
+      req.body_file = spool.path;
+    } else {
+      req.body = std::move(hreq.body().text);
+      req.body_file.reset();
+    }
     req.params = std::move(m.params);
     req.request_id = rid;
     req.remote_address = remote;

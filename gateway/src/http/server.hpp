@@ -49,6 +49,8 @@ struct server_settings {
   unsigned io_threads = 0;      // 0 = cores
   unsigned worker_threads = 0;  // 0 = 2*cores
   std::string server_name = "bbgw";
+  // Where routes with spool_body write request bodies (created at start when needed).
+  std::string spool_dir = "var/spool";
 };
 
 struct bound_listener {
