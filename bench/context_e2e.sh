@@ -5,7 +5,7 @@
 # and entities/s for notifications of 1 and of 100 entities, cross-checked against the gateway's
 # bbgw_context_entities_total, and the outbox depth the relay left behind.
 # Usage: bench/context_e2e.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
-#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" bench/context_e2e.sh
+#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 bench/context_e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/release/gateway/app/bbgw}
@@ -13,6 +13,7 @@ duration=${DURATION:-15s}
 conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 sizes=${SIZES:-"1 100"}
+workers=${WORKERS:-0}  # server.worker_threads (0 = two per core)
 . bench/lib.sh
 bench_workdir context
 
@@ -21,6 +22,7 @@ token=bench-token-0123456789abcdef
 cat > "$work/bbgw.yaml" <<YAML
 server:
   listeners: [{name: http, address: 127.0.0.1, port: $port}]
+  worker_threads: $workers
 store: {sqlite: {path: $work/bbgw.db}}
 log: {level: warn}
 connectors:

@@ -61,7 +61,8 @@ response notify_handler::reject(errc e, std::string const& description, request 
   return resp;
 }
 
-response notify_handler::handle(request const& r) {
+std::variant<response, std::shared_ptr<notify_handler::prepared>> notify_handler::prepare(
+    request const& r) {
   auto broker = r.param("broker");
   auto subscription = r.param("subscription");
   auto it = (broker && subscription)
@@ -108,20 +109,34 @@ response notify_handler::handle(request const& r) {
     events.push_back(make_entity_event(std::move(u), cfg_.family_template, b.name, s.name,
                                        note->tenant, r.request_id, now));
 
-  bool duplicate = false;
-  auto expires = now + std::chrono::duration_cast<sys_time::duration>(cfg_.dedupe_window);
-  auto done = db_.transact([&](unit_of_work& uow) -> result<void> {
-    duplicate = false;
-    auto fresh = uow.insert(dedupe_namespace, note->dedupe_key, b.name + "/" + s.name, expires);
-    if (!fresh) return fresh.error();
-    if (!*fresh) {
-      duplicate = true;  // already durable from an earlier delivery: emit nothing
-      return {};
-    }
-    for (auto const& ev : events)
-      if (auto e = uow.emit(ev); !e) return e.error();
+  auto p = std::make_shared<prepared>();
+  p->broker = &b;
+  p->sub = &s;
+  p->m = &m;
+  p->events = std::move(events);
+  p->dedupe_key = std::move(note->dedupe_key);
+  p->expires = now + std::chrono::duration_cast<sys_time::duration>(cfg_.dedupe_window);
+  return p;
+}
+
+result<void> notify_handler::store_work(prepared& p, unit_of_work& uow) {
+  p.duplicate = false;
+  auto fresh =
+      uow.insert(dedupe_namespace, p.dedupe_key, p.broker->name + "/" + p.sub->name, p.expires);
+  if (!fresh) return fresh.error();
+  if (!*fresh) {
+    p.duplicate = true;  // already durable from an earlier delivery: emit nothing
     return {};
-  });
+  }
+  for (auto const& ev : p.events)
+    if (auto e = uow.emit(ev); !e) return e.error();
+  return {};
+}
+
+response notify_handler::finish(prepared const& p, result<void> const& done, request const& r) {
+  auto const& b = *p.broker;
+  auto const& s = *p.sub;
+  auto const& m = *p.m;
   if (!done) {
     log_.error("context notification not stored",
                {{"broker", b.name}, {"subscription", s.name}, {"error", done.error().message()}});
@@ -129,25 +144,47 @@ response notify_handler::handle(request const& r) {
   }
   response resp;
   resp.status = 204;
-  if (duplicate) {
+  if (p.duplicate) {
     m.duplicate->inc();
     resp.headers.set("X-Bbgw-Context-Duplicate", "true");
     resp.headers.set("X-Bbgw-Context-Events", "0");
   } else {
     m.accepted->inc();
-    m.entities->inc(static_cast<double>(events.size()));
-    resp.headers.set("X-Bbgw-Context-Events", std::to_string(events.size()));
+    m.entities->inc(static_cast<double>(p.events.size()));
+    resp.headers.set("X-Bbgw-Context-Events", std::to_string(p.events.size()));
   }
   return resp;
+}
+
+response notify_handler::handle(request const& r) {
+  auto v = prepare(r);
+  if (auto* rejected = std::get_if<response>(&v)) return std::move(*rejected);
+  auto& p = *std::get<std::shared_ptr<prepared>>(v);
+  auto done = db_.transact([&](unit_of_work& uow) { return store_work(p, uow); });
+  return finish(p, done, r);
+}
+
+void notify_handler::handle_async(request const& r, responder respond) {
+  auto v = prepare(r);
+  if (auto* rejected = std::get_if<response>(&v)) {
+    respond(std::move(*rejected));
+    return;
+  }
+  auto p = std::get<std::shared_ptr<prepared>>(std::move(v));
+  db_.transact_async([p](unit_of_work& uow) { return store_work(*p, uow); },
+                     [this, p, &r, respond = std::move(respond)](result<void> done) {
+                       respond(finish(*p, done, r));
+                     });
 }
 
 route notify_handler::make_route() {
   route rt;
   rt.methods = {"POST"};
   rt.pattern = cfg_.notify_path_prefix + "/{broker}/{subscription}";
-  rt.handle = [this](request const& r) { return handle(r); };
+  rt.handle_async = [this](request const& r, responder respond) {
+    handle_async(r, std::move(respond));
+  };
   rt.body_limit = static_cast<std::size_t>(cfg_.body_limit * 2);
-  rt.exec = execution::worker;
   return rt;
 }
 

@@ -17,16 +17,25 @@ enum class execution { io, worker };
 
 using handler = std::function<response(request const&)>;
 
+// Completes a request, from any thread. Call it exactly once; a responder dropped uncalled
+// answers 500.
+using responder = std::function<void(response)>;
+// A handler that finishes later without holding a thread, e.g. once a store::transact_async
+// commit is durable. It is called on an I/O thread and must not block; `request` stays valid
+// until `respond` is called.
+using async_handler = std::function<void(request const&, responder respond)>;
+
 struct route {
   std::vector<std::string> methods;  // e.g. {"GET", "HEAD"}; HEAD is not implied
   std::string pattern;               // "/api/v1/things/{id}"; "{name}" binds one segment
   handler handle;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
+  execution exec = execution::worker;
   // The body goes to a file in the server's spool directory as it arrives (request::body_file)
   // instead of memory: for large uploads. The file is removed after the handler returns unless
   // the handler moved it elsewhere (rename it to keep it).
   bool spool_body = false;
-  execution exec = execution::worker;
+  async_handler handle_async;  // when set, used instead of `handle` (and `exec` is ignored)
 };
 
 class connector {

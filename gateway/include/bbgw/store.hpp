@@ -35,6 +35,15 @@ class store {
   // Blocks until durable (group commit may batch it with other transactions): call it from a
   // worker, never from an I/O thread.
   virtual result<void> transact(std::function<result<void>(unit_of_work&)> work) = 0;
+
+  using completion = std::function<void(result<void>)>;
+  // transact() without blocking the caller, for handlers on I/O threads: `work` runs later on
+  // the store's own thread (it may only use the unit of work: no locks, no I/O) and `done` is
+  // called on that thread once the transaction is durable or failed; it must only hand the
+  // outcome on (e.g. post a response). The default runs both at once on the calling thread.
+  virtual void transact_async(std::function<result<void>(unit_of_work&)> work, completion done) {
+    done(transact(std::move(work)));
+  }
   // Reads a committed record outside any transaction.
   virtual result<std::optional<std::string>> get(std::string_view ns, std::string_view key) = 0;
 };

@@ -85,7 +85,7 @@ void router::add(bbgw::route r) {
     throw std::invalid_argument("route \"" + pattern + "\": " + why);
   };
   if (r.methods.empty()) fail("no methods");
-  if (!r.handle) fail("no handler");
+  if (!r.handle && !r.handle_async) fail("no handler");
   for (auto const& m : r.methods) {
     if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
       fail("method \"" + m + "\" is not an upper-case token");

@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -276,6 +277,65 @@ auto async_run_on_worker(asio::thread_pool& pool, bbgw::route const& r, bbgw::re
             std::move(completion)(std::move(out));
           });
         });
+      },
+      token, &r, &req);
+}
+
+// The answer of an asynchronous handler, shared by the copies of its responder: the first call
+// completes; if every copy is dropped uncalled, the request gets a 500.
+template <class Completion, class Work>
+struct async_answer {
+  std::mutex m;
+  std::optional<Completion> completion;
+  Work work;
+  async_answer(Completion c, Work w) : completion(std::move(c)), work(std::move(w)) {}
+  async_answer(async_answer const&) = delete;
+  async_answer& operator=(async_answer const&) = delete;
+  void complete(handler_outcome out) {
+    std::optional<Completion> c;
+    {
+      std::lock_guard lock(m);
+      if (!completion) return;  // answered already
+      c.emplace(std::move(*completion));
+      completion.reset();
+    }
+    // Always posted, never run inline: the responder may be called from any thread.
+    asio::post(work, [c = std::move(*c), out = std::move(out)]() mutable {
+      std::move(c)(std::move(out));
+    });
+  }
+  ~async_answer() {
+    if (!completion) return;
+    handler_outcome out;
+    out.threw = true;
+    out.what = "the handler dropped the request without responding";
+    complete(std::move(out));
+  }
+};
+
+// Runs an asynchronous handler on this (I/O) thread and completes on the caller's executor when
+// it responds, from whatever thread.
+template <class CompletionToken>
+auto async_run_async_handler(bbgw::route const& r, bbgw::request const& req,
+                             CompletionToken&& token) {
+  return asio::async_initiate<CompletionToken, void(handler_outcome)>(
+      [](auto completion, bbgw::route const* r, bbgw::request const* req) {
+        auto work = asio::prefer(asio::get_associated_executor(completion),
+                                 asio::execution::outstanding_work.tracked);
+        using answer = async_answer<decltype(completion), decltype(work)>;
+        auto st = std::make_shared<answer>(std::move(completion), std::move(work));
+        bbgw::responder respond = [st](bbgw::response res) {
+          handler_outcome out;
+          out.resp = std::move(res);
+          st->complete(std::move(out));
+        };
+        try {
+          r->handle_async(*req, std::move(respond));
+        } catch (std::exception const& e) {
+          st->complete({bbgw::response{}, true, e.what()});
+        } catch (...) {
+          st->complete({bbgw::response{}, true, "non-standard exception"});
+        }
       },
       token, &r, &req);
 }
@@ -1014,7 +1074,9 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
 
     // Plain if/else: g++ 12 mishandles temporaries of a co_await inside a conditional operator.
     handler_outcome out;
-    if (rt.exec == bbgw::execution::io)
+    if (rt.handle_async)
+      out = co_await async_run_async_handler(rt, req, asio::use_awaitable);
+    else if (rt.exec == bbgw::execution::io)
       out = invoke_handler(rt, req);
     else
       out = co_await async_run_on_worker(workers_, rt, req, asio::use_awaitable);

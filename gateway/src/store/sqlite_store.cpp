@@ -206,6 +206,9 @@ struct sqlite_store::job {
   std::function<bbgw::result<void>(write_tx&)> const* work;
   error_code ec;
   bool work_error = false;  // the work itself returned an error (rolled back alone)
+  // Asynchronous jobs own their work and are deleted once `on_done` has been called.
+  std::function<bbgw::result<void>(write_tx&)> owned_work;
+  completion on_done;
   std::atomic<std::uint32_t> done{0};
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 
@@ -213,6 +216,17 @@ struct sqlite_store::job {
   void wait() {
     while (done.load(std::memory_order_acquire) == 0)
       ::syscall(SYS_futex, word(), FUTEX_WAIT_PRIVATE, 0u, nullptr, nullptr, 0u);
+  }
+  // Asynchronous jobs: hands the outcome over and deletes the job.
+  void complete(logger& log) {
+    bbgw::result<void> outcome;
+    if (ec) outcome = ec;
+    try {
+      on_done(outcome);
+    } catch (...) {
+      log.error("store: a transaction's completion threw; ignored");
+    }
+    delete this;
   }
   void finish() {
     // Read the address first: once done is set the owner may return and its frame be reused.
@@ -499,6 +513,30 @@ bbgw::result<void> sqlite_store::submit(std::function<bbgw::result<void>(write_t
   return {};
 }
 
+void sqlite_store::transact_async(std::function<bbgw::result<void>(unit_of_work&)> work,
+                                  completion done) {
+  auto* j = new job;
+  j->owned_work = [w = std::move(work)](write_tx& tx) { return w(tx); };
+  j->work = &j->owned_work;
+  j->on_done = std::move(done);
+  bool wake;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      j->ec = errc::closed;
+    } else {
+      queue_.push_back(j);
+      j = nullptr;
+    }
+    wake = committer_idle_;
+  }
+  if (j) {  // closed: answer at once, on the caller's thread
+    j->complete(logger_);
+    return;
+  }
+  if (wake) queue_cv_.notify_one();
+}
+
 std::size_t sqlite_store::pending_transactions() {
   std::lock_guard lock(queue_mutex_);
   return queue_.size();
@@ -626,7 +664,12 @@ void sqlite_store::commit_batch(std::vector<job*>& batch) {
   commit_seconds_.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   // Last: once released, a job's owner may return and its stack frame is gone.
-  for (auto* j : batch) j->finish();
+  for (auto* j : batch) {
+    if (j->on_done)
+      j->complete(logger_);
+    else
+      j->finish();
+  }
 }
 
 bbgw::result<std::optional<std::string>> sqlite_store::get(std::string_view ns,

@@ -49,6 +49,8 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
 
   // bbgw::store
   bbgw::result<void> transact(std::function<bbgw::result<void>(unit_of_work&)> work) override;
+  void transact_async(std::function<bbgw::result<void>(unit_of_work&)> work,
+                      completion done) override;
   bbgw::result<std::optional<std::string>> get(std::string_view ns, std::string_view key) override;
 
   // outbox_queue

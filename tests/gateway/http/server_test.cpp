@@ -733,3 +733,91 @@ TEST(http_server, pipelined_requests_are_answered_in_order) {
 
 }  // namespace
 }  // namespace bbgw::http
+
+namespace bbgw::http {
+namespace {
+using namespace bbgw::testing;
+using namespace std::chrono_literals;
+
+bbgw::route async_route(std::string pattern, bbgw::async_handler h) {
+  bbgw::route r;
+  r.methods = {"GET"};
+  r.pattern = std::move(pattern);
+  r.handle_async = std::move(h);
+  return r;
+}
+
+// Asynchronous handlers hold no thread while they wait: they respond later from any thread.
+TEST(http_server_async, handler_responds_later_from_another_thread) {
+  std::mutex m;
+  std::vector<std::thread> responders;
+  std::thread::id handler_thread;
+  running_server s(test_settings(1, 1),
+                   {async_route("/later", [&](bbgw::request const& q, bbgw::responder respond) {
+                     std::lock_guard lock(m);
+                     handler_thread = std::this_thread::get_id();
+                     std::string id = q.request_id;  // the request stays valid until respond
+                     responders.emplace_back([respond = std::move(respond), id] {
+                       std::this_thread::sleep_for(50ms);
+                       respond(bbgw::response::text(200, "later " + id.substr(0, 4)));
+                     });
+                   })});
+  test_client a(s.port()), b(s.port());
+  // Two requests in flight at once on a server with ONE I/O thread and ONE worker: both are
+  // answered, so neither held a thread while waiting.
+  ASSERT_TRUE(a.send("GET /later HTTP/1.1\r\nHost: x\r\nX-Request-Id: aaaa1111\r\n\r\n"));
+  ASSERT_TRUE(b.send("GET /later HTTP/1.1\r\nHost: x\r\nX-Request-Id: bbbb2222\r\n\r\n"));
+  auto ra = a.read_response();
+  auto rb = b.read_response();
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->body(), "later aaaa");
+  EXPECT_EQ(rb->body(), "later bbbb");
+  {
+    std::lock_guard lock(m);
+    EXPECT_EQ(handler_thread, s.run_thread_id);
+  }
+  for (auto& t : responders) t.join();
+  // The connection stays usable after an asynchronous answer.
+  ASSERT_TRUE(a.send("GET /later HTTP/1.1\r\nHost: x\r\nX-Request-Id: cccc3333\r\n\r\n"));
+  auto rc = a.read_response();
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(rc->body(), "later cccc");
+  std::lock_guard lock(m);
+  for (auto& t : responders)
+    if (t.joinable()) t.join();
+}
+
+TEST(http_server_async, a_second_respond_is_ignored) {
+  running_server s(test_settings(),
+                   {async_route("/twice", [](bbgw::request const&, bbgw::responder respond) {
+                     respond(bbgw::response::text(200, "first"));
+                     respond(bbgw::response::text(500, "second"));
+                   })});
+  test_client c(s.port());
+  ASSERT_TRUE(c.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "first");
+  ASSERT_TRUE(c.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto r2 = c.read_response();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->body(), "first");
+}
+
+TEST(http_server_async, dropped_responder_and_throwing_handler_give_500) {
+  running_server s(test_settings(),
+                   {async_route("/drop", [](bbgw::request const&, bbgw::responder) {}),
+                    async_route("/throw", [](bbgw::request const&, bbgw::responder) {
+                      throw std::runtime_error("boom");
+                    })});
+  test_client c(s.port());
+  for (auto const* path : {"/drop", "/throw"}) {
+    ASSERT_TRUE(c.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->result_int(), 500u) << path;
+  }
+}
+
+}  // namespace
+}  // namespace bbgw::http

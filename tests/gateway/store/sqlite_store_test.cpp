@@ -3,9 +3,12 @@
 #include "store/sqlite_store.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -538,3 +541,82 @@ TEST_F(SqliteStore, RefusesAFileThatIsNotADatabase) {
 }
 
 }  // namespace
+
+// transact_async: the caller is not blocked; `done` comes from the committer thread once the
+// transaction is durable (readable by an independent connection), or with the work's error.
+class SqliteStoreAsync : public SqliteStore {
+ protected:
+  struct outcome {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<bbgw::result<void>> r;
+    std::thread::id thread;
+    bbgw::store::completion done() {
+      return [this](bbgw::result<void> res) {
+        std::lock_guard lock(m);
+        r = res;
+        thread = std::this_thread::get_id();
+        cv.notify_all();
+      };
+    }
+    bool wait() {
+      std::unique_lock lock(m);
+      return cv.wait_for(lock, std::chrono::seconds(10), [&] { return r.has_value(); });
+    }
+  };
+};
+
+TEST_F(SqliteStoreAsync, CommitsThenCompletesOnTheStoresThread) {
+  auto& s = open();
+  outcome o;
+  s.transact_async(
+      [](bbgw::unit_of_work& u) -> bbgw::result<void> {
+        if (auto r = u.put("ns", "async", "v"); !r) return r;
+        return u.emit(event("ev-async"));
+      },
+      o.done());
+  ASSERT_TRUE(o.wait());
+  EXPECT_TRUE(*o.r);
+  EXPECT_NE(o.thread, std::this_thread::get_id());
+  // Durable by the time done ran: an independent connection sees the record and the event.
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns = 'ns' AND key = 'async'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 1);
+}
+
+TEST_F(SqliteStoreAsync, FailingWorkIsRolledBackAndReported) {
+  auto& s = open();
+  outcome o;
+  s.transact_async(
+      [](bbgw::unit_of_work& u) -> bbgw::result<void> {
+        EXPECT_TRUE(u.put("ns", "gone", "v"));
+        EXPECT_TRUE(u.emit(event("ev-gone")));
+        return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+      },
+      o.done());
+  ASSERT_TRUE(o.wait());
+  ASSERT_FALSE(*o.r);
+  EXPECT_EQ(o.r->error(),
+            boost::system::errc::make_error_code(boost::system::errc::invalid_argument));
+  EXPECT_EQ(*s.get("ns", "gone"), std::nullopt);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 0);
+}
+
+TEST_F(SqliteStoreAsync, ManyInFlightFromOneThreadAllCommit) {
+  auto& s = open();
+  constexpr int n = 200;
+  std::mutex m;
+  std::condition_variable cv;
+  int finished = 0, failed = 0;
+  for (int i = 0; i < n; ++i)
+    s.transact_async([i](bbgw::unit_of_work& u) { return u.put("many", std::to_string(i), "v"); },
+                     [&](bbgw::result<void> r) {
+                       std::lock_guard lock(m);
+                       ++finished;
+                       if (!r) ++failed;
+                       cv.notify_all();
+                     });
+  std::unique_lock lock(m);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return finished == n; }));
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns = 'many'"), n);
+}
