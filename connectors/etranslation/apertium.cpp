@@ -192,11 +192,25 @@ std::string apertium_backend::installed_text() const {
   return s;
 }
 
+std::optional<std::string> apertium_document_format(std::string_view extension) {
+  // xml is left out: Apertium's html deformatter would translate any element's text, including
+  // identifiers and data that are not prose.
+  if (extension == "txt") return "txt";
+  if (extension == "html" || extension == "htm") return "html";
+  return std::nullopt;
+}
+
+std::string apertium_document_formats_text() {
+  return "txt, html, htm";
+}
+
 apertium_backend::outcome apertium_backend::translate(std::string const& mode,
-                                                      std::string_view text) const {
+                                                      std::string_view text,
+                                                      std::string const& format,
+                                                      bool keep_trailing) const {
   std::vector<std::string> argv{cfg_.command};
   if (!cfg_.data_dir.empty()) argv.insert(argv.end(), {"-d", cfg_.data_dir});
-  argv.insert(argv.end(), {"-u", "-f", "txt", mode});  // -u: no '*' marks on unknown words
+  argv.insert(argv.end(), {"-u", "-f", format, mode});  // -u: no '*' marks on unknown words
   auto r = run_child(argv, text, cfg_.timeout);
   outcome o;
   if (!r.started) {
@@ -211,7 +225,8 @@ apertium_backend::outcome apertium_backend::translate(std::string const& mode,
   } else {
     o.ok = true;
     o.text = std::move(r.out);
-    while (!o.text.empty() && (o.text.back() == '\n' || o.text.back() == '\r')) o.text.pop_back();
+    while (!keep_trailing && !o.text.empty() && (o.text.back() == '\n' || o.text.back() == '\r'))
+      o.text.pop_back();
   }
   return o;
 }

@@ -31,6 +31,12 @@ struct child_result {
 child_result run_child(std::vector<std::string> const& argv, std::string_view input,
                        std::chrono::milliseconds timeout, std::size_t max_output = 8 << 20);
 
+// The document formats Apertium translates here (file extension -> Apertium's -f format); other
+// formats are eTranslation's only.
+std::optional<std::string> apertium_document_format(std::string_view extension);
+// "txt, html, htm": for messages.
+std::string apertium_document_formats_text();
+
 class apertium_backend {
  public:
   // Lists the installed modes (`apertium -l`); none when Apertium is not installed.
@@ -47,7 +53,10 @@ class apertium_backend {
     std::string text;   // ok
     std::string error;  // !ok
   };
-  outcome translate(std::string const& mode, std::string_view text) const;
+  // format: an Apertium deformatter ("txt", "html"). Text ("txt") loses its trailing newlines;
+  // documents (keep_trailing) come back byte for byte as Apertium wrote them.
+  outcome translate(std::string const& mode, std::string_view text,
+                    std::string const& format = "txt", bool keep_trailing = false) const;
 
  private:
   apertium_config cfg_;

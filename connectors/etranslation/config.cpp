@@ -59,7 +59,8 @@ std::optional<etranslation_config> read_config(config_reader& r) {
                                          "cache_ttl",
                                          "backend",
                                          "pair_backends",
-                                         "apertium"};
+                                         "apertium",
+                                         "retention"};
   if (!r.boolean("enabled", false)) {
     for (auto k : keys) (void)r.raw(k);  // disabled: accepted, not validated
     return std::nullopt;
@@ -70,10 +71,10 @@ std::optional<etranslation_config> read_config(config_reader& r) {
            "must be the http(s):// base URL of the eTranslation service "
            "(e.g. https://webgate.ec.europa.eu/etranslation/si)");
   strip_slash(c.base_url);
-  static std::vector<std::string> const backends{"etranslation", "apertium", "auto"};
+  static std::vector<std::string> const backends{"etranslation", "apertium", "auto", "fallback"};
   c.default_backend =
       r.choice("backend", c.base_url.empty() ? "apertium" : "etranslation", backends);
-  bool needs_etranslation = c.default_backend == "etranslation";
+  bool needs_etranslation = c.default_backend == "etranslation" || c.default_backend == "fallback";
   for (auto const& [pair, backend] : r.string_map("pair_backends")) {
     auto up = pair;
     for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -84,9 +85,9 @@ std::optional<etranslation_config> read_config(config_reader& r) {
                  std::isalpha(static_cast<unsigned char>(up[4]));
     if (!shape) r.fail("pair_backends", "'" + pair + "' is not a pair like en-es");
     if (std::find(backends.begin(), backends.end(), backend) == backends.end())
-      r.fail("pair_backends",
-             "'" + backend + "' (for " + pair + ") is not one of etranslation, apertium, auto");
-    needs_etranslation = needs_etranslation || backend == "etranslation";
+      r.fail("pair_backends", "'" + backend + "' (for " + pair +
+                                  ") is not one of etranslation, apertium, auto, fallback");
+    needs_etranslation = needs_etranslation || backend == "etranslation" || backend == "fallback";
     c.pair_backends[up] = backend;
   }
   if (needs_etranslation && c.base_url.empty())
@@ -175,6 +176,8 @@ std::optional<etranslation_config> read_config(config_reader& r) {
   }
   c.cache_ttl = r.duration("cache_ttl", c.cache_ttl);
   if (c.cache_ttl.count() < 0) r.fail("cache_ttl", "must not be negative");
+  c.retention = r.duration("retention", c.retention);
+  if (c.retention.count() < 0) r.fail("retention", "must not be negative (0 = keep forever)");
   return c;
 }
 

@@ -38,9 +38,13 @@ struct etranslation_config {
   // Text translations are kept this long and answer an identical request (same normalised
   // text, source, target, domain) without an upstream call; 0 = no cache.
   std::chrono::milliseconds cache_ttl{24 * 3600 * 1000};
-  // Which backend translates a pair: "etranslation", "apertium", or "auto" (Apertium when it
-  // has the pair installed, eTranslation otherwise). Default: etranslation when base_url is set,
-  // apertium otherwise (the embedded, account-free default).
+  // Finished jobs, their translated texts and documents are erased this long after the job
+  // finished (store expiry): texts written by or for migrants do not stay forever. 0 = keep.
+  std::chrono::milliseconds retention{30ll * 24 * 3600 * 1000};
+  // Which backend translates a pair: "etranslation", "apertium", "auto" (Apertium when it
+  // has the pair installed, eTranslation otherwise) or "fallback" (eTranslation; Apertium
+  // when eTranslation fails for a target and Apertium has the pair). Default: etranslation when
+  // base_url is set, apertium otherwise (the embedded, account-free default).
   std::string default_backend = "apertium";
   std::map<std::string, std::string> pair_backends;  // "EN-ES" -> backend
   apertium_config apertium;

@@ -234,6 +234,10 @@ response etranslation_connector::create(request const& r) {
     target_result tr;
     tr.lang = code;
     tr.backend = cfg_.backend_for(j.source, code);
+    if (tr.backend == "fallback") {  // eTranslation first; Apertium if it fails
+      tr.backend = "etranslation";
+      tr.fallback_allowed = true;
+    }
     bool const has_pair = apertium_ && apertium_->mode_for(j.source, code);
     if (tr.backend == "auto")
       tr.backend = has_pair || !cfg_.etranslation_configured() ? "apertium" : "etranslation";
@@ -295,10 +299,12 @@ response etranslation_connector::create(request const& r) {
                     "the document exceeds " + std::to_string(cfg_.max_document_bytes) + " bytes",
                     r);
     for (auto const& t : j.targets)
-      if (t.backend != "etranslation")
-        return reject(400, "unsupported_pair",
-                      "documents are translated by eTranslation only; the pair " + lower(j.source) +
-                          "-" + lower(t.lang) + " uses Apertium",
+      if (t.backend == "apertium" && !apertium_document_format(lower(format->as_string())))
+        return reject(400, "unsupported_format",
+                      "the pair " + lower(j.source) + "-" + lower(t.lang) +
+                          " is translated by Apertium, which translates documents in the formats " +
+                          apertium_document_formats_text() + " only, not " +
+                          lower(format->as_string()),
                       r);
     doc_b64 = base64_encode(*bytes);  // canonical form upstream (no line breaks)
     j.document = true;
@@ -344,7 +350,8 @@ response etranslation_connector::create(request const& r) {
   bool const all_cached = cached == j.targets.size();
   if (all_cached) j.state = "finished";
   auto stored = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
-    auto ins = uow.insert(job_namespace, j.id, to_json(j));
+    auto ins = uow.insert(job_namespace, j.id, to_json(j),
+                          all_cached ? retention_expiry(now) : std::nullopt);
     if (!ins) return ins.error();
     for (auto const& t : j.targets)
       if (t.cached)
@@ -381,7 +388,9 @@ response etranslation_connector::status(request const& r) {
   auto id = r.param("id");
   auto rec = id ? ctx_.db.get(job_namespace, *id) : result<std::optional<std::string>>{};
   if (!rec) return response::problem(503, "the store is unavailable; retry");
-  if (!*rec) return response::problem(404, "no such translation job");
+  if (!*rec)
+    return response::problem(
+        404, "no such translation job (unknown, or erased after the retention period)");
   auto j = job_from_json(**rec);
   if (!j) return response::problem(500, "the stored job is unreadable");
   auto resp = response::text(200, status_json(*j, api_prefix), "application/json");
@@ -395,7 +404,9 @@ response etranslation_connector::document(request const& r) {
   if (!id || !lang) return response::problem(404, "no such document");
   auto rec = ctx_.db.get(job_namespace, *id);
   if (!rec) return response::problem(503, "the store is unavailable; retry");
-  if (!*rec) return response::problem(404, "no such translation job");
+  if (!*rec)
+    return response::problem(
+        404, "no such translation job (unknown, or erased after the retention period)");
   auto j = job_from_json(**rec);
   if (!j) return response::problem(500, "the stored job is unreadable");
   if (!j->document) return response::problem(404, "this job translates text, not a document");
@@ -558,19 +569,25 @@ response etranslation_connector::callback(request const& r, std::string_view kin
   // Apply under the connector's lock (so the submit thread's view of in-flight jobs follows)
   // in one transaction with the events.
   std::size_t applied = 0;
-  bool finished = false;
+  bool finished = false, fallback = false;
   auto const now = ctx_.time.now();
   std::unique_lock lock(mutex_);
   auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
     applied = 0;
-    finished = false;
+    finished = fallback = false;
     auto cur = uow.get(job_namespace, j->id);
     if (!cur) return cur.error();
     auto fresh = *cur ? job_from_json(**cur) : std::nullopt;
     if (!fresh) return {};
     for (auto const& c : changes) {
       auto* t = fresh->target(c.lang);
-      if (!t || t->status != lang_status::pending) continue;  // duplicate or late
+      // Duplicate, late, or already handed to the Apertium fallback.
+      if (!t || t->status != lang_status::pending || t->backend != "etranslation") continue;
+      if (!c.ok && etranslation_failed(*fresh, *t, reason, code, to_ms(now))) {
+        fallback = true;
+        ++applied;
+        continue;
+      }
       t->finished_ms = to_ms(now);
       if (c.ok) {
         t->status = lang_status::done;
@@ -584,27 +601,19 @@ response etranslation_connector::callback(request const& r, std::string_view kin
             if (auto p = uow.put(
                     cache_namespace,
                     cache_key(t->backend, fresh->source, t->lang, fresh->domain, fresh->text), text,
-                    now + std::chrono::duration_cast<sys_time::duration>(cfg_.cache_ttl));
+                    cache_expiry(now));
                 !p)
               return p.error();
         }
-      } else {
-        t->status = lang_status::failed;
-        t->reason = reason;
-        t->error_code = code;
       }
       if (auto e = uow.emit(make_event(*fresh, *t, api_prefix, now, r.request_id)); !e)
         return e.error();
       ++applied;
     }
     if (!applied) return {};
-    if (fresh->all_finished()) {
-      finished = true;
-      fresh->state = "finished";
-      if (auto e = uow.erase(input_namespace, fresh->id); !e) return e.error();
-      if (auto e = index_update(uow, fresh->id, false); !e) return e.error();
-    }
-    return uow.put(job_namespace, fresh->id, to_json(*fresh));
+    if (auto e = store_job(uow, *fresh, now); !e) return e.error();
+    finished = fresh->state == "finished";
+    return {};
   });
   if (!done) {
     lock.unlock();
@@ -612,6 +621,10 @@ response etranslation_connector::callback(request const& r, std::string_view kin
     return reject(503, "store_failure", "the callback could not be stored; retry", r);
   }
   if (finished) job_finished(j->id);
+  if (fallback) {
+    fallback_ids_.push_back(j->id);
+    cv_.notify_all();
+  }
   lock.unlock();
   auto resp = response::text(200, "OK");
   if (applied) {
@@ -643,6 +656,64 @@ void etranslation_connector::job_finished(std::string const& id) {
   cv_.notify_all();
 }
 
+std::optional<sys_time> etranslation_connector::retention_expiry(sys_time now) const {
+  if (cfg_.retention.count() <= 0) return std::nullopt;
+  return now + std::chrono::duration_cast<sys_time::duration>(cfg_.retention);
+}
+
+// Cached translations are personal data too: they never outlive the retention.
+std::optional<sys_time> etranslation_connector::cache_expiry(sys_time now) const {
+  auto ttl = cfg_.cache_ttl;
+  if (cfg_.retention.count() > 0) ttl = std::min(ttl, cfg_.retention);
+  return now + std::chrono::duration_cast<sys_time::duration>(ttl);
+}
+
+result<void> etranslation_connector::store_job(unit_of_work& uow, job& j, sys_time now) const {
+  if (!j.all_finished()) return uow.put(job_namespace, j.id, to_json(j));
+  j.state = "finished";
+  if (auto e = uow.erase(input_namespace, j.id); !e) return e.error();
+  if (auto e = index_update(uow, j.id, false); !e) return e.error();
+  auto const expires = retention_expiry(now);
+  if (expires)  // the documents were written without expiry while the job was open
+    for (auto const& t : j.targets) {
+      if (!t.has_document) continue;
+      auto key = j.id + "/" + t.lang;
+      auto doc = uow.get(output_namespace, key);
+      if (!doc) return doc.error();
+      if (*doc)
+        if (auto p = uow.put(output_namespace, key, **doc, expires); !p) return p.error();
+    }
+  return uow.put(job_namespace, j.id, to_json(j), expires);
+}
+
+bool etranslation_connector::etranslation_failed(job& j, target_result& t,
+                                                 std::string const& reason,
+                                                 std::optional<std::int64_t> code,
+                                                 std::int64_t now_ms) const {
+  std::string why;
+  if (t.fallback_allowed) {
+    auto const pair = lower(j.source) + "-" + lower(t.lang);
+    if (!apertium_ || !apertium_->mode_for(j.source, t.lang))
+      why = "the pair " + pair + " is not installed (installed pairs: " +
+            (apertium_ ? apertium_->installed_text() : std::string("none")) + ")";
+    else if (j.document && !apertium_document_format(j.doc_format))
+      why = "Apertium translates documents in the formats " + apertium_document_formats_text() +
+            " only, not " + j.doc_format;
+    if (why.empty()) {
+      t.backend = "apertium";
+      t.fallback = true;
+      t.upstream_reason = reason;
+      t.upstream_error_code = code;
+      return true;
+    }
+  }
+  t.status = lang_status::failed;
+  t.reason = why.empty() ? reason : reason + "; no Apertium fallback: " + why;
+  t.error_code = code;
+  t.finished_ms = now_ms;
+  return false;
+}
+
 void etranslation_connector::apply_results(std::string const& id,
                                            std::vector<target_outcome> const& results) {
   auto const now = ctx_.time.now();
@@ -656,30 +727,36 @@ void etranslation_connector::apply_results(std::string const& id,
     if (!j || j->state == "finished") return {};
     for (auto const& res : results) {
       auto* t = j->target(res.lang);
-      if (!t || t->status != lang_status::pending) continue;
+      if (!t || t->status != lang_status::pending || t->backend != "apertium") continue;
       t->finished_ms = to_ms(now);
-      if (res.ok) {
+      if (res.ok && j->document) {
+        t->status = lang_status::done;
+        t->has_document = true;
+        if (auto p = uow.put(output_namespace, id + "/" + t->lang, base64_encode(res.text)); !p)
+          return p.error();
+      } else if (res.ok) {
         t->status = lang_status::done;
         t->text = res.text;
         if (cfg_.cache_ttl.count() > 0)
-          if (auto p = uow.put(
-                  cache_namespace, cache_key(t->backend, j->source, t->lang, j->domain, j->text),
-                  res.text, now + std::chrono::duration_cast<sys_time::duration>(cfg_.cache_ttl));
+          if (auto p = uow.put(cache_namespace,
+                               cache_key(t->backend, j->source, t->lang, j->domain, j->text),
+                               res.text, cache_expiry(now));
               !p)
             return p.error();
       } else {
         t->status = lang_status::failed;
-        t->reason = res.reason;
+        if (t->fallback) {  // both reasons: eTranslation's, then Apertium's
+          t->reason = t->upstream_reason + "; Apertium fallback failed: " + res.reason;
+          t->error_code = t->upstream_error_code;
+        } else {
+          t->reason = res.reason;
+        }
       }
       if (auto e = uow.emit(make_event(*j, *t, api_prefix, now, {})); !e) return e.error();
     }
-    if (j->all_finished()) {
-      finished = true;
-      j->state = "finished";
-      if (auto e = uow.erase(input_namespace, id); !e) return e.error();
-      if (auto e = index_update(uow, id, false); !e) return e.error();
-    }
-    return uow.put(job_namespace, id, to_json(*j));
+    if (auto e = store_job(uow, *j, now); !e) return e.error();
+    finished = j->state == "finished";
+    return {};
   });
   if (!done) {
     ctx_.log.error("etranslation apertium results not stored",
@@ -689,35 +766,90 @@ void etranslation_connector::apply_results(std::string const& id,
   if (finished) job_finished(id);
 }
 
+bool etranslation_connector::translate_locally(job const& j) {
+  std::vector<target_outcome> local;
+  std::optional<std::string> doc;  // decoded once for every target
+  for (auto const& t : j.targets) {
+    if (t.status != lang_status::pending || t.backend != "apertium") continue;
+    auto mode = apertium_ ? apertium_->mode_for(j.source, t.lang) : std::nullopt;
+    if (!mode) {
+      local.push_back({t.lang, false, {}, "Apertium pair no longer installed"});
+      continue;
+    }
+    if (!j.document) {
+      auto o = apertium_->translate(*mode, j.text);
+      local.push_back({t.lang, o.ok, std::move(o.text), std::move(o.error)});
+      continue;
+    }
+    auto format = apertium_document_format(j.doc_format);
+    if (!doc) {
+      auto in = ctx_.db.get(input_namespace, j.id);
+      if (in && *in) doc = base64_decode(**in).value_or(std::string{});
+    }
+    if (!format || !doc || doc->empty()) {
+      local.push_back({t.lang,
+                       false,
+                       {},
+                       !format ? "Apertium cannot translate " + j.doc_format + " documents"
+                               : "the document to translate is no longer stored"});
+      continue;
+    }
+    auto o = apertium_->translate(*mode, *doc, *format, true);
+    local.push_back({t.lang, o.ok, std::move(o.text), std::move(o.error)});
+  }
+  if (local.empty()) return false;
+  apply_results(j.id, local);
+  return true;
+}
+
+void etranslation_connector::run_fallbacks() {
+  while (true) {
+    std::string id;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || fallback_ids_.empty()) return;
+      id = std::move(fallback_ids_.front());
+      fallback_ids_.erase(fallback_ids_.begin());
+    }
+    auto rec = ctx_.db.get(job_namespace, id);
+    if (!rec || !*rec) continue;
+    if (auto j = job_from_json(**rec); j && j->state != "finished") translate_locally(*j);
+  }
+}
+
 void etranslation_connector::fail_pending(std::string const& id, std::string const& reason,
                                           std::optional<std::int64_t> code) {
   auto const now = ctx_.time.now();
   std::lock_guard lock(mutex_);
+  bool fallback = false;
   auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
+    fallback = false;
     auto cur = uow.get(job_namespace, id);
     if (!cur) return cur.error();
     auto j = *cur ? job_from_json(**cur) : std::nullopt;
     if (!j || j->state == "finished") return {};
     for (auto& t : j->targets) {
-      if (t.status != lang_status::pending) continue;
-      t.status = lang_status::failed;
-      t.reason = reason;
-      t.error_code = code;
-      t.finished_ms = to_ms(now);
+      if (t.status != lang_status::pending || t.fallback) continue;  // fallbacks: Apertium's
+      if (etranslation_failed(*j, t, reason, code, to_ms(now))) {
+        fallback = true;
+        continue;
+      }
       if (auto e = uow.emit(make_event(*j, t, api_prefix, now, {})); !e) return e.error();
     }
-    j->state = "finished";
-    if (auto e = uow.erase(input_namespace, id); !e) return e.error();
-    if (auto e = index_update(uow, id, false); !e) return e.error();
-    return uow.put(job_namespace, id, to_json(*j));
+    return store_job(uow, *j, now);
   });
   if (!done) {
     ctx_.log.error("etranslation job failure not stored",
                    {{"job", id}, {"error", done.error().message()}});
     return;  // stays where it is; retried on the next pass
   }
-  ctx_.log.warn("etranslation job failed", {{"job", id}, {"reason", reason}});
-  job_finished(id);
+  ctx_.log.warn("etranslation job failed",
+                {{"job", id}, {"reason", reason}, {"fallback", fallback ? "apertium" : "none"}});
+  if (fallback) {
+    fallback_ids_.push_back(id);
+    cv_.notify_all();
+  }
+  job_finished(id);  // nothing left for eTranslation: free the slot (Apertium needs none)
 }
 
 void etranslation_connector::submit(std::string const& id) {
@@ -726,19 +858,7 @@ void etranslation_connector::submit(std::string const& id) {
   auto j = job_from_json(**rec);
   if (!j || j->state != "queued") return;
   // Apertium targets first, on this thread (a child process each, bounded by its timeout).
-  std::vector<target_outcome> local;
-  for (auto const& t : j->targets) {
-    if (t.status != lang_status::pending || t.backend != "apertium") continue;
-    auto mode = apertium_ ? apertium_->mode_for(j->source, t.lang) : std::nullopt;
-    if (!mode) {
-      local.push_back({t.lang, false, {}, "Apertium pair no longer installed"});
-      continue;
-    }
-    auto o = apertium_->translate(*mode, j->text);
-    local.push_back({t.lang, o.ok, std::move(o.text), std::move(o.error)});
-  }
-  if (!local.empty()) {
-    apply_results(id, local);
+  if (translate_locally(*j)) {
     rec = ctx_.db.get(job_namespace, id);
     if (!rec || !*rec) return;
     j = job_from_json(**rec);
@@ -775,9 +895,9 @@ void etranslation_connector::submit(std::string const& id) {
       // Callbacks may have overtaken the synchronous answer and finished the job already.
       open = fresh->state != "finished";
       if (open) fresh->state = "submitted";
-      if (!j->document || !open)
+      if (!j->document)
         if (auto e = uow.erase(input_namespace, id); !e) return e.error();
-      return uow.put(job_namespace, id, to_json(*fresh));
+      return store_job(uow, *fresh, now);
     });
     if (!done) {
       // The upstream has the job; callbacks still work (they carry the token). Keep the timer.
@@ -805,7 +925,7 @@ void etranslation_connector::submit(std::string const& id) {
       auto fresh = *cur ? job_from_json(**cur) : std::nullopt;
       if (!fresh) return {};
       fresh->attempts = attempts;
-      return uow.put(job_namespace, id, to_json(*fresh));
+      return store_job(uow, *fresh, now);
     });
     (void)done;  // the attempt count is advisory; the job is queued again either way
     ctx_.log.warn("etranslation request deferred",
@@ -837,6 +957,7 @@ std::size_t etranslation_connector::tick() {
     std::lock_guard lock(mutex_);
     job_finished(id);  // also when the failure could not be stored: free the slot
   }
+  run_fallbacks();
   std::size_t sent = 0;
   while (true) {
     std::string id;
@@ -853,6 +974,7 @@ std::size_t etranslation_connector::tick() {
     submit(id);
     ++sent;
   }
+  run_fallbacks();  // those the submissions just failed
   return sent;
 }
 
@@ -879,6 +1001,7 @@ void etranslation_connector::recover() {
     auto j = job_from_json(**rec);
     if (!j) continue;
     std::lock_guard lock(mutex_);
+    if (j->fallback_pending()) fallback_ids_.push_back(id);
     if (j->state == "queued") {
       if (std::none_of(queue_.begin(), queue_.end(), [&](auto const& q) { return q.id == id; }))
         queue_.push_back({id, now});

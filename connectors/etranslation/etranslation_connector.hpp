@@ -71,11 +71,26 @@ class etranslation_connector final : public bbgw::connector {
   struct target_outcome {
     std::string lang;
     bool ok = false;
-    std::string text;    // ok
+    std::string text;    // ok: the translated text, or the translated document's bytes
     std::string reason;  // !ok
   };
   // Applies finished targets (Apertium results) with their events in one transaction.
   void apply_results(std::string const& id, std::vector<target_outcome> const& results);
+  // Translates the pending Apertium targets of `j` (its own and eTranslation's fallbacks) on the
+  // calling thread and applies the results; false when there were none.
+  bool translate_locally(job const& j);
+  // Runs the Apertium fallbacks queued by failures (callbacks, submit, timeouts).
+  void run_fallbacks();
+  // eTranslation failed target `t` of `j`: when its pair falls back and Apertium can translate
+  // it, hands it to Apertium (still pending; true: the caller queues the job for the fallback,
+  // no event yet); otherwise marks it failed, with both reasons when a fallback was wanted.
+  bool etranslation_failed(job& j, target_result& t, std::string const& reason,
+                           std::optional<std::int64_t> code, std::int64_t now_ms) const;
+  // Writes `j` in `uow`. When every target is finished: state finished, input erased, removed
+  // from the open-job index, and the job and its translated documents expire after retention.
+  result<void> store_job(unit_of_work& uow, job& j, sys_time now) const;
+  std::optional<sys_time> retention_expiry(sys_time now) const;
+  std::optional<sys_time> cache_expiry(sys_time now) const;
   response reject(unsigned status, std::string const& reason, std::string const& detail,
                   request const& r);
 
@@ -99,6 +114,7 @@ class etranslation_connector final : public bbgw::connector {
   std::condition_variable cv_;
   std::deque<queued_job> queue_;
   std::map<std::string, sys_time> in_flight_;  // job id -> callback deadline
+  std::vector<std::string> fallback_ids_;      // jobs with targets waiting for Apertium
   bool stopping_ = false;
   std::thread thread_;
 };

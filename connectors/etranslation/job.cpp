@@ -28,6 +28,11 @@ target_result* job::target(std::string_view lang) {
   return nullptr;
 }
 
+bool job::fallback_pending() const {
+  return std::any_of(targets.begin(), targets.end(),
+                     [](auto const& t) { return t.status == lang_status::pending && t.fallback; });
+}
+
 bool job::all_finished() const {
   return std::all_of(targets.begin(), targets.end(),
                      [](auto const& t) { return t.status != lang_status::pending; });
@@ -44,6 +49,12 @@ std::string to_json(job const& j) {
     if (t.finished_ms) o["finished_ms"] = t.finished_ms;
     if (t.cached) o["cached"] = true;
     o["backend"] = t.backend;
+    if (t.fallback_allowed) o["fallback_allowed"] = true;
+    if (t.fallback) {
+      o["fallback"] = true;
+      o["upstream_reason"] = t.upstream_reason;
+      if (t.upstream_error_code) o["upstream_error_code"] = *t.upstream_error_code;
+    }
     targets.push_back(std::move(o));
   }
   json::object o{{"id", j.id},
@@ -111,6 +122,12 @@ std::optional<job> job_from_json(std::string_view text) {
     t.finished_ms = num(to, "finished_ms");
     if (auto p = to.if_contains("cached"); p && p->is_bool()) t.cached = p->as_bool();
     if (auto b = str(to, "backend"); !b.empty()) t.backend = b;
+    if (auto p = to.if_contains("fallback_allowed"); p && p->is_bool())
+      t.fallback_allowed = p->as_bool();
+    if (auto p = to.if_contains("fallback"); p && p->is_bool()) t.fallback = p->as_bool();
+    t.upstream_reason = str(to, "upstream_reason");
+    if (auto p = to.if_contains("upstream_error_code"); p && p->is_int64())
+      t.upstream_error_code = p->as_int64();
     j.targets.push_back(std::move(t));
   }
   return j;
@@ -152,6 +169,12 @@ std::string status_json(job const& j, std::string_view api_prefix) {
       o["reason"] = t.reason;
       if (t.error_code) o["error_code"] = *t.error_code;
     }
+    if (t.fallback) {
+      // Apertium translated (or is translating) this target because eTranslation failed.
+      json::object f{{"from", "etranslation"}, {"reason", t.upstream_reason}};
+      if (t.upstream_error_code) f["error_code"] = *t.upstream_error_code;
+      o["fallback"] = std::move(f);
+    }
     if (t.finished_ms) o["finished_at"] = ms_to_rfc3339(t.finished_ms);
     translations[lower(t.lang)] = std::move(o);
   }
@@ -192,6 +215,12 @@ cloud_event make_event(job const& j, target_result const& t, std::string_view ap
   if (ok && j.document) data["documentUrl"] = status_url + "/documents/" + lower(t.lang);
   if (ok && !j.document) data["textLength"] = t.text.size();
   if (ok) data["cached"] = t.cached;
+  if (ok && t.fallback) {
+    data["fallback"] = true;
+    data["fallbackFrom"] = "etranslation";
+    data["fallbackReason"] = t.upstream_reason;
+    if (t.upstream_error_code) data["fallbackErrorCode"] = *t.upstream_error_code;
+  }
   if (!ok) {
     data["reason"] = t.reason;
     if (t.error_code) data["errorCode"] = *t.error_code;

@@ -45,6 +45,13 @@ struct target_result {
   std::int64_t finished_ms = 0;
   bool cached = false;                   // done from the cache, no upstream call
   std::string backend = "etranslation";  // or "apertium"
+  // Configured "fallback" pair: when eTranslation fails for this target, Apertium translates it.
+  bool fallback_allowed = false;
+  // eTranslation failed and Apertium took over (backend is then "apertium"); eTranslation's
+  // failure is kept so the status and the event can say why.
+  bool fallback = false;
+  std::string upstream_reason;
+  std::optional<std::int64_t> upstream_error_code;
 };
 
 struct job {
@@ -65,6 +72,8 @@ struct job {
 
   target_result* target(std::string_view lang);
   bool all_finished() const;
+  // A target waiting for the Apertium fallback.
+  bool fallback_pending() const;
 };
 
 std::string to_json(job const& j);

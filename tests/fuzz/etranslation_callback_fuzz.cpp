@@ -12,17 +12,38 @@
 // ("body wins") returns the body's first value when the body has the name, else the query's;
 // base64: an accepted input decodes to bytes whose encoding decodes to the same bytes and whose
 // size base64_decoded_size predicted; encoding the raw body decodes back to it exactly.
+//
+// Then the whole callback handler (etranslation_connector::callback) with an in-memory store: a
+// text job (en -> ar, el) and a document job (en -> es), both submitted to a scripted upstream
+// that answers request id 4242, get the input as a "success" and an "error" callback (text job)
+// and a "document" and a "success" callback (document job), with their real tokens; "JOBID" in
+// the query and body stands for the job's id. Invariants: the answer is 200, 400, 413 or 415
+// (never 5xx, never a crash); a refusal or a duplicate changes nothing (job record, outputs,
+// outbox); the stored job always parses again; each finished target has exactly one event, a
+// valid CloudEvent of the completed/failed type; a job is "finished" exactly when every target
+// is, and is in the open-job index exactly when it is not; done text is UTF-8; a done document
+// target has its output stored as base64.
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
+
 #include "etranslation/base64.hpp"
+#include "etranslation/config.hpp"
+#include "etranslation/etranslation_connector.hpp"
 #include "etranslation/form.hpp"
 #include "fuzz_check.hpp"
+#include "support/fakes.hpp"
+#include "support/memory_store.hpp"
 
 namespace {
 
@@ -187,6 +208,165 @@ void check_base64(std::string_view in) {
   FUZZ_CHECK(et::base64_decoded_size(e) == in.size());
 }
 
+// ---- the whole handler ------------------------------------------------------------------
+
+struct null_sink final : bbgw::event_sink {
+  bbgw::result<void> publish(bbgw::cloud_event const&) override { return {}; }
+  bbgw::result<void> publish(std::span<bbgw::cloud_event const>) override { return {}; }
+};
+
+struct scripted_http final : bbgw::http_client {
+  bbgw::result<bbgw::client_response> send(bbgw::client_request const&) override {
+    bbgw::client_response r;
+    r.status = 200;
+    r.body = "4242";
+    return r;
+  }
+};
+
+et::etranslation_config const& fuzz_config() {
+  static et::etranslation_config const cfg = [] {
+    bbgw::config_reader r(YAML::Load("enabled: true\n"
+                                     "base_url: https://et.test/etranslation/si\n"
+                                     "application: app\n"
+                                     "password: pw\n"
+                                     "cache_ttl: 1h\n"),
+                          "connectors.etranslation", nullptr);
+    auto c = et::read_config(r);
+    r.finish();
+    return *c;
+  }();
+  return cfg;
+}
+
+std::string replace_all(std::string_view in, std::string_view from, std::string const& to) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    auto hit = in.find(from, pos);
+    out.append(in.substr(pos, hit == std::string_view::npos ? in.npos : hit - pos));
+    if (hit == std::string_view::npos) return out;
+    out += to;
+    pos = hit + from.size();
+  }
+}
+
+struct snapshot {
+  std::optional<std::string> job;
+  std::vector<std::optional<std::string>> outputs;
+  std::size_t events = 0;
+};
+
+struct handler_bench {
+  bbgw::testing::manual_clock time;
+  bbgw::testing::memory_store db{time};
+  null_sink sink;
+  scripted_http http;
+  bbgw::testing::fake_metrics stats;
+  bbgw::testing::fake_logger log;
+  bbgw::connector_context ctx{db, sink, time, stats, log, http, "http://gw.test"};
+  et::etranslation_connector conn{fuzz_config(), ctx};
+
+  std::string create(std::string const& body) {
+    bbgw::request r;
+    r.method = "POST";
+    r.headers.add("Content-Type", "application/json");
+    r.body = body;
+    auto resp = conn.create(r);
+    FUZZ_CHECK(resp.status == 202);
+    return std::string(boost::json::parse(resp.body).at("id").as_string());
+  }
+
+  snapshot take(std::string const& id, et::job const& j) {
+    snapshot s;
+    s.job = *db.get(et::job_namespace, id);
+    for (auto const& t : j.targets)
+      s.outputs.push_back(*db.get(et::output_namespace, id + "/" + t.lang));
+    s.events = db.outbox().size();
+    return s;
+  }
+
+  // Every stored job is consistent with itself, the index and the outbox.
+  void check_job(std::string const& id) {
+    auto rec = db.get(et::job_namespace, id);
+    FUZZ_CHECK(rec && *rec);
+    auto j = et::job_from_json(**rec);
+    FUZZ_CHECK(j.has_value());
+    FUZZ_CHECK(j->id == id);
+    FUZZ_CHECK((j->state == "finished") == j->all_finished());
+    auto shard = db.get(et::open_namespace, et::open_shard_key(et::open_shard(id)));
+    FUZZ_CHECK(shard.has_value());
+    auto ids = et::parse_index(*shard);
+    bool listed = std::find(ids.begin(), ids.end(), id) != ids.end();
+    FUZZ_CHECK(listed == !j->all_finished());
+    boost::system::error_code ec;
+    auto status = boost::json::parse(et::status_json(*j, et::api_prefix), ec);
+    FUZZ_CHECK(!ec && status.is_object());
+    for (auto const& t : j->targets) {
+      std::size_t events = 0;
+      std::string lang = t.lang;
+      for (auto& c : lang) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto const& ev : db.outbox()) {
+        auto const* data = ev.data.if_object();
+        FUZZ_CHECK(data != nullptr);
+        auto const* tl = data->if_contains("targetLanguage");
+        FUZZ_CHECK(tl && tl->is_string());
+        if (ev.subject != id || tl->as_string() != lang) continue;
+        ++events;
+        FUZZ_CHECK(ev.type ==
+                   (t.status == et::lang_status::done ? et::completed_type : et::failed_type));
+        auto back = bbgw::from_structured_json(bbgw::to_structured_json(ev));
+        FUZZ_CHECK(back.has_value());
+        FUZZ_CHECK(back->id == ev.id && back->type == ev.type);
+      }
+      FUZZ_CHECK(events == (t.status == et::lang_status::pending ? 0u : 1u));
+      if (t.status == et::lang_status::done && !j->document) FUZZ_CHECK(et::valid_utf8(t.text));
+      if (t.status == et::lang_status::done && j->document) {
+        FUZZ_CHECK(t.has_document);
+        auto out = db.get(et::output_namespace, id + "/" + t.lang);
+        FUZZ_CHECK(out && *out && et::base64_decode(**out).has_value());
+      }
+    }
+  }
+
+  void call(std::string const& id, std::string_view kind, std::string_view content_type,
+            std::string_view query, std::string_view body) {
+    auto rec = db.get(et::job_namespace, id);
+    auto j = et::job_from_json(**rec);
+    auto before = take(id, *j);
+    bbgw::request r;
+    r.method = "POST";
+    r.params = {{"id", id}, {"token", j->token}};
+    r.query = replace_all(query, "JOBID", id);
+    r.body = replace_all(body, "JOBID", id);
+    if (!content_type.empty()) r.headers.add("Content-Type", std::string(content_type));
+    auto resp = conn.callback(r, kind);
+    FUZZ_CHECK(resp.status == 200 || resp.status == 400 || resp.status == 413 ||
+               resp.status == 415);
+    bool unchanged = resp.status != 200 || resp.headers.get("X-Bbgw-Translation-Duplicate");
+    if (unchanged) {
+      auto after = take(id, *j);
+      FUZZ_CHECK(after.job == before.job);
+      FUZZ_CHECK(after.outputs == before.outputs);
+      FUZZ_CHECK(after.events == before.events);
+    }
+    check_job(id);
+  }
+};
+
+void check_handler(std::string_view content_type, std::string_view query, std::string_view body) {
+  handler_bench b;
+  auto text = b.create(
+      R"({"source_language":"en","target_languages":["ar","el"],"text":"Where is the clinic?"})");
+  auto doc = b.create(R"({"source_language":"en","target_languages":["es"],"document":)"
+                      R"({"content_base64":"aGVsbG8=","format":"txt","filename":"a.txt"}})");
+  FUZZ_CHECK(b.conn.tick() == 2);
+  b.call(text, "success", content_type, query, body);
+  b.call(text, "error", content_type, query, body);
+  b.call(doc, "document", content_type, query, body);
+  b.call(doc, "success", content_type, query, body);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
@@ -232,5 +412,6 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   }
 
   check_base64(body);
+  check_handler(content_type, query, body);
   return 0;
 }

@@ -300,3 +300,106 @@ TEST(EtranslationOffline, ApertiumTranslatesWithoutAnAccount) {
 
 }  // namespace
 }  // namespace bbgw::it
+
+namespace bbgw::it {
+namespace {
+
+// "backend: fallback": eTranslation (the simulator) fails, by an error callback or by never
+// calling back, and Apertium translates instead; the status and the event (validated against
+// its extended schema) say so and keep eTranslation's reason.
+TEST(EtranslationFallback, ErrorCallbackAndTimeoutFallBackToApertium) {
+  auto dir = make_temp_dir("bbgw-it-et-fallback");
+  etranslation_sim sim;
+  gateway gw(dir, gateway_yaml("", section(sim.url) + "    backend: fallback\n"));
+  sim.configure({{"gateway", gw.url()}, {"mode", "error"}});
+  auto status = [&](std::string const& id) {
+    json::object st;
+    eventually([&] {
+      st = json::parse(curl(gw.url() + "/api/v1/translations/" + id).body).as_object();
+      return st.at("status") != "pending";
+    });
+    return st;
+  };
+  auto r = post_json(gw.url() + "/api/v1/translations",
+                     R"({"source_language":"en","target_languages":["es","fi"],)"
+                     R"("text":"The children go to school."})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id(json::parse(r.body).at("id").as_string());
+  auto st = status(id);
+  EXPECT_EQ(st.at("status"), "partially_failed") << json::serialize(st);
+  auto const& es = st.at("translations").at("es").as_object();
+  EXPECT_EQ(es.at("backend"), "apertium");
+  EXPECT_NE(std::string(es.at("text").as_string()).find("niños"), std::string::npos);
+  EXPECT_EQ(es.at("fallback").at("error_code"), -20013);
+  std::string fi(st.at("translations").at("fi").at("reason").as_string());
+  EXPECT_NE(fi.find("-20013"), std::string::npos) << fi;
+  EXPECT_NE(fi.find("no Apertium fallback: the pair en-fi is not installed"), std::string::npos)
+      << fi;
+
+  sim.configure({{"mode", "never"}});
+  auto lost = post_json(gw.url() + "/api/v1/translations",
+                        R"({"source_language":"en","target_languages":["es"],)"
+                        R"("text":"Where is the hospital?"})");
+  std::string lost_id(json::parse(lost.body).at("id").as_string());
+  st = status(lost_id);
+  EXPECT_EQ(st.at("status"), "done") << json::serialize(st);
+  EXPECT_EQ(st.at("translations").at("es").at("fallback").at("reason"),
+            "timeout: no callback from eTranslation within 1500ms");
+
+  auto recs = consume(gw.bootstrap(), "bbgw.translation", 3, 10s);
+  ASSERT_EQ(recs.size(), 3u);
+  std::string files;
+  int n = 0, fallbacks = 0;
+  for (auto const& rec : recs) {
+    auto ev = json::parse(rec.value).as_object();
+    if (ev.at("type") != "eu.bbgateway.translation.completed.v1") continue;
+    EXPECT_EQ(ev.at("data").at("backend"), "apertium");
+    EXPECT_EQ(ev.at("data").at("fallback"), true);
+    EXPECT_EQ(ev.at("data").at("fallbackFrom"), "etranslation");
+    ++fallbacks;
+    auto f = dir / ("fallback-event" + std::to_string(n++) + ".json");
+    write_file(f, rec.value);
+    files += " " + f.string();
+  }
+  EXPECT_EQ(fallbacks, 2);
+  auto [rc, out] = run_command("/usr/bin/python3 " + std::string(BBGW_SOURCE_DIR) +
+                               "/tests/tools/validate_json.py " + BBGW_SOURCE_DIR +
+                               "/schemas/events/translation.completed.json" + files);
+  EXPECT_EQ(rc, 0) << out;
+}
+
+// Retention with the real SQLite store (expiry enforced on read): a finished job, its text and
+// its translated HTML document (Apertium) are gone once `retention` has passed.
+TEST(EtranslationRetention, FinishedJobsAndDocumentsExpireFromSqlite) {
+  auto dir = make_temp_dir("bbgw-it-et-retention");
+  gateway gw(dir, gateway_yaml("", "  etranslation: {enabled: true, retention: 2s}\n"));
+  // base64 of <html><body><h1>The school</h1><p>The children go to <b>school</b>.</p></body></html>
+  auto r = post_json(
+      gw.url() + "/api/v1/translations",
+      R"({"source_language":"en","target_languages":["es"],"document":)"
+      R"({"content_base64":")"
+      "PGh0bWw+PGJvZHk+PGgxPlRoZSBzY2hvb2w8L2gxPjxwPlRoZSBjaGlsZHJlbiBnbyB0byA8Yj5zY2hvb2w8L2I+"
+      "LjwvcD48L2JvZHk+PC9odG1sPg=="
+      R"(","format":"html","filename":"school.html"}})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id(json::parse(r.body).at("id").as_string());
+  auto url = gw.url() + "/api/v1/translations/" + id;
+  http_result d;
+  ASSERT_TRUE(eventually([&] {
+    d = curl(url + "/documents/es");
+    return d.status == 200;
+  })) << d.status
+      << " " << d.body;
+  EXPECT_NE(d.body.find("niños"), std::string::npos) << d.body;
+  EXPECT_NE(d.body.find("<b>escuela</b>"), std::string::npos) << d.body;
+  EXPECT_EQ(curl(url).status, 200);
+  // Gone after the retention (2 s after it finished).
+  ASSERT_TRUE(eventually([&] { return curl(url).status == 404; }, 10s));
+  auto gone = curl(url);
+  EXPECT_EQ(gone.headers["content-type"], "application/problem+json");
+  EXPECT_NE(gone.body.find("retention"), std::string::npos) << gone.body;
+  EXPECT_EQ(curl(url + "/documents/es").status, 404);
+}
+
+}  // namespace
+}  // namespace bbgw::it

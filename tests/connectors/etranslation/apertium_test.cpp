@@ -124,9 +124,11 @@ TEST_F(ApertiumConnector, WithoutEtranslationTheEmbeddedDefaultTranslatesOffline
   EXPECT_EQ(bad.status, 400u);
   EXPECT_NE(bad.body.find("en-fr"), std::string::npos) << bad.body;
   EXPECT_NE(bad.body.find("eng-spa"), std::string::npos) << bad.body;
+  // A document in a format Apertium does not translate (txt and html it does: fallback_test).
   auto doc = post(*c, R"({"source_language":"en","target_languages":["es"],"document":)"
-                      R"({"content_base64":"YQ==","format":"txt","filename":"a.txt"}})");
+                      R"({"content_base64":"YQ==","format":"docx","filename":"a.docx"}})");
   EXPECT_EQ(doc.status, 400u);
+  EXPECT_NE(doc.body.find("txt, html, htm"), std::string::npos) << doc.body;
   EXPECT_EQ(db.commits(), commits);
 }
 
