@@ -1,0 +1,424 @@
+// XML-DSig verify() and sign() on xmlsec1's xmlSecDSigCtx, with the library's policy in front:
+// the structure and every algorithm, transform and URI are checked against the allow-lists
+// before xmlsec runs (for a specific reason), and xmlsec is then restricted to the same lists
+// (enabled transforms and URI types) so that nothing outside them can execute.
+#include "xmlsec/signature.hpp"
+
+#include <memory>
+
+#include <xmlsec/keys.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/transforms.h>
+#include <xmlsec/xmldsig.h>
+
+#include "xmlsec/errc.hpp"
+#include "xmlsec/evp_signature.hpp"
+#include "xmlsec/internal.hpp"
+#include "xmlsec/library.hpp"
+
+namespace bbgw::xmlsec {
+namespace {
+
+using detail::fail;
+constexpr std::string_view ns_ds = "http://www.w3.org/2000/09/xmldsig#";
+
+struct dsig_ctx_deleter {
+  void operator()(xmlSecDSigCtx* c) const { xmlSecDSigCtxDestroy(c); }
+};
+using dsig_ctx_ptr = std::unique_ptr<xmlSecDSigCtx, dsig_ctx_deleter>;
+
+std::string str(std::string_view s) {
+  return std::string(s);
+}
+
+xmlSecTransformId transform_by_href(std::string_view href, xmlSecTransformUsage usage) {
+  std::string const h(href);
+  return xmlSecTransformIdListFindByHref(xmlSecTransformIdsGet(),
+                                         reinterpret_cast<xmlChar const*>(h.c_str()), usage);
+}
+
+// An xmlsec key holding (a reference to) the caller's EVP_PKEY; xmlsec owns the result.
+xmlSecKeyPtr to_xmlsec_key(key const& k) {
+  EVP_PKEY* p = k.pkey();
+  if (p == nullptr) return nullptr;
+  EVP_PKEY_up_ref(p);
+  xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(p);
+  if (data == nullptr) {
+    EVP_PKEY_free(p);
+    return nullptr;
+  }
+  xmlSecKeyPtr out = xmlSecKeyCreate();
+  if (out == nullptr || xmlSecKeySetValue(out, data) < 0) {
+    xmlSecKeyDataDestroy(data);
+    if (out != nullptr) xmlSecKeyDestroy(out);
+    return nullptr;
+  }
+  return out;
+}
+
+std::string algorithm_of(xmlNodePtr node) {
+  return attribute(node, "Algorithm").value_or("");
+}
+
+// The next element sibling (skipping text and comments).
+xmlNodePtr next_element(xmlNodePtr n) {
+  for (; n != nullptr; n = n->next)
+    if (n->type == XML_ELEMENT_NODE) return n;
+  return nullptr;
+}
+
+struct reference_view {
+  xmlNodePtr node = nullptr;
+  std::string uri;
+  std::vector<std::string> transforms;
+  std::string digest_method;
+  std::string digest_value;
+};
+
+struct signature_view {
+  std::string c14n_method;
+  std::string signature_method;
+  std::vector<reference_view> references;
+};
+
+// ds:Signature = SignedInfo, SignatureValue, KeyInfo?, Object*;
+// SignedInfo = CanonicalizationMethod, SignatureMethod, Reference+;
+// Reference = Transforms?, DigestMethod, DigestValue.
+result<signature_view> read_signature(xmlNodePtr signature, std::string* detail) {
+  auto malformed = [&](std::string_view why) {
+    return fail(errc::signature_malformed, detail, why);
+  };
+  if (!is(signature, ns_ds, "Signature")) return malformed("not a ds:Signature element");
+  xmlNodePtr signed_info = next_element(signature->children);
+  if (!is(signed_info, ns_ds, "SignedInfo")) return malformed("first child is not SignedInfo");
+  xmlNodePtr value = next_element(signed_info->next);
+  if (!is(value, ns_ds, "SignatureValue")) return malformed("SignatureValue missing");
+  signature_view v;
+  xmlNodePtr c14n = next_element(signed_info->children);
+  if (!is(c14n, ns_ds, "CanonicalizationMethod"))
+    return malformed("CanonicalizationMethod missing");
+  v.c14n_method = algorithm_of(c14n);
+  xmlNodePtr method = next_element(c14n->next);
+  if (!is(method, ns_ds, "SignatureMethod")) return malformed("SignatureMethod missing");
+  v.signature_method = algorithm_of(method);
+  for (xmlNodePtr r = next_element(method->next); r != nullptr; r = next_element(r->next)) {
+    if (!is(r, ns_ds, "Reference")) return malformed("unexpected element in SignedInfo");
+    reference_view ref;
+    ref.node = r;
+    auto uri_attr = attribute(r, "URI");
+    if (!uri_attr)
+      return fail(errc::reference_not_allowed, detail,
+                  "Reference " + std::to_string(v.references.size()) + " has no URI");
+    ref.uri = *uri_attr;
+    xmlNodePtr c = next_element(r->children);
+    if (is(c, ns_ds, "Transforms")) {
+      for (xmlNodePtr t = next_element(c->children); t != nullptr; t = next_element(t->next)) {
+        if (!is(t, ns_ds, "Transform")) return malformed("unexpected element in Transforms");
+        ref.transforms.push_back(algorithm_of(t));
+      }
+      c = next_element(c->next);
+    }
+    if (!is(c, ns_ds, "DigestMethod")) return malformed("DigestMethod missing");
+    ref.digest_method = algorithm_of(c);
+    c = next_element(c->next);
+    if (!is(c, ns_ds, "DigestValue")) return malformed("DigestValue missing");
+    auto text = text_of(c);
+    if (!text || !detail::base64_decode(*text, ref.digest_value))
+      return malformed("DigestValue is not base64");
+    if (next_element(c->next) != nullptr) return malformed("unexpected element in Reference");
+    v.references.push_back(std::move(ref));
+  }
+  if (v.references.empty()) return malformed("SignedInfo has no Reference");
+  return v;
+}
+
+std::string nth(std::size_t i, std::string_view uri) {
+  return "Reference " + std::to_string(i) + " (" + std::string(uri) + ")";
+}
+
+// Every algorithm, transform and URI against the policy, with the first offender named.
+result<void> check_policy(signature_view const& v, document const& doc, verify_options const& o) {
+  algorithm_policy const& p = *o.policy;
+  if (!p.allows(p.c14n_methods, v.c14n_method))
+    return fail(errc::algorithm_not_allowed, o.detail,
+                "CanonicalizationMethod not allowed: " + v.c14n_method);
+  auto alg = detail::signature_algorithm_by_uri(v.signature_method);
+  if (alg && alg->kind == detail::signature_kind::hmac)
+    return fail(errc::algorithm_not_allowed, o.detail,
+                "HMAC signatures are never accepted: " + v.signature_method);
+  if (!p.allows(p.signature_methods, v.signature_method) || !alg)
+    return fail(errc::algorithm_not_allowed, o.detail,
+                "SignatureMethod not allowed: " + v.signature_method);
+  for (std::size_t i = 0; i < v.references.size(); ++i) {
+    auto const& r = v.references[i];
+    if (r.uri.size() > 1 && r.uri[0] == '#') {
+      // A bare name only: xmlsec turns "#id" into xpointer(id('id')), so no XPointer and no
+      // characters that could leave that expression.
+      if (r.uri.find_first_of("()'\" \t\r\n") != std::string::npos)
+        return fail(errc::reference_not_allowed, o.detail, nth(i, r.uri) + ": not a bare ID");
+      if (doc.find_id(std::string_view(r.uri).substr(1)) == nullptr)
+        return fail(errc::id_not_found, o.detail, nth(i, r.uri) + ": no registered ID");
+    } else if (r.uri.rfind("cid:", 0) == 0 && r.uri.size() > 4) {
+      if (o.parts == nullptr)
+        return fail(errc::reference_not_allowed, o.detail, nth(i, r.uri) + ": no parts given");
+    } else {
+      return fail(errc::reference_not_allowed, o.detail,
+                  nth(i, r.uri) + ": only same-document and cid: references");
+    }
+    for (auto const& t : r.transforms)
+      if (!p.allows(p.transforms, t))
+        return fail(errc::transform_not_allowed, o.detail,
+                    nth(i, r.uri) + ": transform not allowed: " + t);
+    if (!p.allows(p.digest_methods, r.digest_method))
+      return fail(errc::algorithm_not_allowed, o.detail,
+                  nth(i, r.uri) + ": DigestMethod not allowed: " + r.digest_method);
+  }
+  return {};
+}
+
+// Whether the key fits the signature method and the policy's minimum sizes; why not otherwise.
+std::optional<std::string> unusable(key const& k, detail::signature_algorithm alg,
+                                    algorithm_policy const& p) {
+  auto const f = k.family();
+  if (alg.kind == detail::signature_kind::ecdsa) {
+    if (f != key_family::ec) return "not an EC key";
+    if (k.bits() < p.min_ec_bits) return "EC key below " + std::to_string(p.min_ec_bits) + " bits";
+    return std::nullopt;
+  }
+  if (f != key_family::rsa) return "not an RSA key";
+  if (k.bits() < p.min_rsa_bits)
+    return "RSA key of " + std::to_string(k.bits()) + " bits below " +
+           std::to_string(p.min_rsa_bits);
+  return std::nullopt;
+}
+
+void enable(xmlSecDSigCtx* ctx, std::vector<std::string> const& list, bool reference) {
+  for (auto const& href : list) {
+    xmlSecTransformId id = transform_by_href(href, xmlSecTransformUsageAny);
+    if (id == xmlSecTransformIdUnknown) continue;  // not implemented: cannot run anyway
+    if (reference)
+      xmlSecDSigCtxEnableReferenceTransform(ctx, id);
+    else
+      xmlSecDSigCtxEnableSignatureTransform(ctx, id);
+  }
+}
+
+dsig_ctx_ptr make_ctx(key const& k, bool remote_uris) {
+  dsig_ctx_ptr ctx(xmlSecDSigCtxCreate(nullptr));  // no keys manager: no key lookups
+  if (!ctx) return ctx;
+  ctx->flags |= XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
+  ctx->keyInfoReadCtx.maxRetrievalMethodLevel = 0;
+  ctx->enabledReferenceUris = static_cast<xmlSecTransformUriType>(
+      xmlSecTransformUriTypeSameDocument | (remote_uris ? xmlSecTransformUriTypeRemote : 0));
+  ctx->signKey = to_xmlsec_key(k);
+  if (ctx->signKey == nullptr) ctx.reset();
+  return ctx;
+}
+
+// The reason xmlsec gave, or `fallback`.
+error_code xmlsec_failure(std::string* detail, std::string_view fallback) {
+  if (auto const& missing = detail::part_source_scope::last_missing(); !missing.empty())
+    return fail(errc::part_not_found, detail, "no part with Content-ID " + missing);
+  auto const& why = detail::last_xmlsec_error();
+  return fail(errc::signature_malformed, detail, why.empty() ? fallback : std::string_view(why));
+}
+
+}  // namespace
+
+result<verified_signature> verify(document const& doc, xmlNodePtr signature,
+                                  std::span<key const> trusted, verify_options const& o) {
+  if (auto r = initialise(); !r) return r.error();
+  if (o.policy == nullptr) return fail(errc::internal, o.detail, "no algorithm policy given");
+  if (signature == nullptr) return fail(errc::signature_missing, o.detail, "no ds:Signature");
+  if (signature->doc != doc.get())
+    return fail(errc::internal, o.detail, "signature is not in this document");
+  auto view = read_signature(signature, o.detail);
+  if (!view) return view.error();
+  if (auto r = check_policy(*view, doc, o); !r) return r.error();
+  if (trusted.empty()) return fail(errc::key_not_trusted, o.detail, "no trusted key given");
+
+  auto const alg = *detail::signature_algorithm_by_uri(view->signature_method);
+  std::string why_unusable;
+  detail::part_source_scope parts_scope(o.parts);
+  bool any_usable = false;
+  for (std::size_t i = 0; i < trusted.size(); ++i) {
+    if (auto why = unusable(trusted[i], alg, *o.policy)) {
+      why_unusable = "trusted key " + std::to_string(i) + ": " + *why;
+      continue;
+    }
+    any_usable = true;
+    auto ctx = make_ctx(trusted[i], o.parts != nullptr);
+    if (!ctx) return fail(errc::key_unusable, o.detail, "key not usable by xmlsec");
+    enable(ctx.get(), o.policy->transforms, true);
+    enable(ctx.get(), o.policy->digest_methods, true);
+    enable(ctx.get(), o.policy->c14n_methods, false);
+    enable(ctx.get(), o.policy->signature_methods, false);
+
+    detail::clear_xmlsec_error();
+    if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0)
+      return xmlsec_failure(o.detail, "xmlsec could not process the signature");
+    if (ctx->status != xmlSecDSigStatusSucceeded) {
+      // A failed Reference stops xmlsec before the SignatureValue: it is key-independent.
+      xmlSecSize const n = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+      for (xmlSecSize r = 0; r < n; ++r) {
+        auto* ref = static_cast<xmlSecDSigReferenceCtxPtr>(
+            xmlSecPtrListGetItem(&ctx->signedInfoReferences, r));
+        if (ref != nullptr && ref->status != xmlSecDSigStatusSucceeded)
+          return fail(errc::digest_mismatch, o.detail,
+                      nth(r, ref->uri != nullptr ? reinterpret_cast<char const*>(ref->uri) : "") +
+                          ": digest does not match");
+      }
+      continue;  // SignatureValue did not verify with this key: try the next one
+    }
+    if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != view->references.size())
+      return fail(errc::internal, o.detail, "reference count differs from xmlsec's");
+    verified_signature out;
+    out.signature_method = view->signature_method;
+    out.c14n_method = view->c14n_method;
+    out.key_index = i;
+    for (auto& r : view->references) {
+      signed_reference s;
+      s.uri = r.uri;
+      if (r.uri[0] == '#') s.element = doc.find_id(std::string_view(r.uri).substr(1));
+      s.transforms = std::move(r.transforms);
+      s.digest_method = std::move(r.digest_method);
+      s.digest_value = std::move(r.digest_value);
+      s.reference_node = r.node;
+      out.references.push_back(std::move(s));
+    }
+    return out;
+  }
+  if (!any_usable) return fail(errc::key_unusable, o.detail, why_unusable);
+  return fail(errc::signature_invalid, o.detail,
+              "SignatureValue does not verify with any of the " + std::to_string(trusted.size()) +
+                  " trusted key(s)");
+}
+
+namespace {
+
+// What sign() will produce: exclusive c14n, the enveloped and SwA transforms, SHA-2.
+bool signable_transform(std::string_view t) {
+  return t == uri::exc_c14n || t == uri::enveloped_signature || t == uri::swa_content_signature;
+}
+
+}  // namespace
+
+result<xmlNodePtr> sign(document& doc, xmlNodePtr parent, xmlNodePtr before, key const& signing_key,
+                        sign_spec const& spec, part_source const* parts) {
+  if (auto r = initialise(); !r) return r.error();
+  if (parent == nullptr || parent->doc != doc.get()) return make_error_code(errc::internal);
+  if (before != nullptr && before->parent != parent) return make_error_code(errc::internal);
+  auto alg = detail::signature_algorithm_by_uri(spec.signature_method);
+  if (!alg || alg->kind == detail::signature_kind::hmac || alg->md == EVP_sha1())
+    return make_error_code(errc::algorithm_not_allowed);
+  if (spec.digest_method == uri::sha1) return make_error_code(errc::algorithm_not_allowed);
+  if (!signing_key.has_private()) return make_error_code(errc::key_unusable);
+  algorithm_policy any_size;
+  any_size.min_rsa_bits = 2048;
+  any_size.min_ec_bits = 256;
+  if (unusable(signing_key, *alg, any_size)) return make_error_code(errc::key_unusable);
+
+  auto const c14n_id = transform_by_href(spec.c14n_method, xmlSecTransformUsageC14NMethod);
+  auto const sign_id =
+      transform_by_href(spec.signature_method, xmlSecTransformUsageSignatureMethod);
+  auto const digest_id = transform_by_href(spec.digest_method, xmlSecTransformUsageDigestMethod);
+  if (c14n_id == xmlSecTransformIdUnknown || spec.c14n_method != uri::exc_c14n)
+    return make_error_code(errc::algorithm_not_allowed);
+  if (sign_id == xmlSecTransformIdUnknown || digest_id == xmlSecTransformIdUnknown)
+    return make_error_code(errc::algorithm_not_allowed);
+  if (spec.references.empty()) return make_error_code(errc::reference_not_allowed);
+
+  xmlNodePtr sig = xmlSecTmplSignatureCreateNsPref(doc.get(), c14n_id, sign_id, nullptr,
+                                                   reinterpret_cast<xmlChar const*>("ds"));
+  if (sig == nullptr) return make_error_code(errc::internal);
+  auto discard = [&](errc e) {
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return make_error_code(e);
+  };
+  for (auto const& ref : spec.references) {
+    if (ref.uri.size() > 1 && ref.uri[0] == '#') {
+      if (doc.find_id(std::string_view(ref.uri).substr(1)) == nullptr)
+        return discard(errc::id_not_found);
+    } else if (ref.uri.rfind("cid:", 0) != 0 || parts == nullptr) {
+      return discard(errc::reference_not_allowed);
+    }
+    xmlNodePtr r = xmlSecTmplSignatureAddReference(
+        sig, digest_id, nullptr, reinterpret_cast<xmlChar const*>(ref.uri.c_str()), nullptr);
+    if (r == nullptr) return discard(errc::internal);
+    for (auto const& t : ref.transforms) {
+      auto id = signable_transform(t) ? transform_by_href(t, xmlSecTransformUsageDSigTransform)
+                                      : xmlSecTransformIdUnknown;
+      if (id == xmlSecTransformIdUnknown) return discard(errc::transform_not_allowed);
+      if (xmlSecTmplReferenceAddTransform(r, id) == nullptr) return discard(errc::internal);
+    }
+  }
+  // In the tree before signing: the enveloped transform and c14n need its real position.
+  if (before != nullptr ? xmlAddPrevSibling(before, sig) == nullptr
+                        : xmlAddChild(parent, sig) == nullptr)
+    return discard(errc::internal);
+
+  auto ctx = make_ctx(signing_key, parts != nullptr);
+  if (!ctx) return discard(errc::key_unusable);
+  detail::part_source_scope parts_scope(parts);
+  detail::clear_xmlsec_error();
+  if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) {
+    bool const missing = !detail::part_source_scope::last_missing().empty();
+    return discard(missing ? errc::part_not_found : errc::internal);
+  }
+  if (spec.include_certificate && signing_key.certificate() != nullptr) {
+    auto const* ds = reinterpret_cast<xmlChar const*>("http://www.w3.org/2000/09/xmldsig#");
+    xmlNsPtr ns = xmlSearchNsByHref(doc.get(), sig, ds);
+    xmlNodePtr key_info =
+        xmlNewChild(sig, ns, reinterpret_cast<xmlChar const*>("KeyInfo"), nullptr);
+    xmlNodePtr data =
+        xmlNewChild(key_info, ns, reinterpret_cast<xmlChar const*>("X509Data"), nullptr);
+    std::string const b64 = detail::base64_encode(signing_key.certificate_der());
+    xmlNodePtr cert =
+        xmlNewChild(data, ns, reinterpret_cast<xmlChar const*>("X509Certificate"), nullptr);
+    if (cert == nullptr) return discard(errc::internal);
+    xmlNodeAddContent(cert, reinterpret_cast<xmlChar const*>(b64.c_str()));
+  }
+  return sig;
+}
+
+result<std::string> sign_bytes(std::string_view data, key const& signing_key,
+                               std::string_view signature_method) {
+  auto alg = detail::signature_algorithm_by_uri(signature_method);
+  if (!alg || alg->kind == detail::signature_kind::hmac || alg->md == EVP_sha1())
+    return make_error_code(errc::algorithm_not_allowed);
+  if (!signing_key.has_private()) return make_error_code(errc::key_unusable);
+  detail::evp_signer s;
+  if (!s.init(signing_key.pkey(), *alg, true)) return make_error_code(errc::key_unusable);
+  if (!s.update(data.data(), data.size())) return make_error_code(errc::internal);
+  auto sig = s.sign_final();
+  if (!sig) return make_error_code(errc::internal);
+  return std::move(*sig);
+}
+
+result<void> verify_bytes(std::string_view data, std::string_view signature, key const& k,
+                          std::string_view signature_method, algorithm_policy const& policy) {
+  auto alg = detail::signature_algorithm_by_uri(signature_method);
+  if (!alg || alg->kind == detail::signature_kind::hmac ||
+      !policy.allows(policy.signature_methods, signature_method))
+    return make_error_code(errc::algorithm_not_allowed);
+  if (unusable(k, *alg, policy)) return make_error_code(errc::key_unusable);
+  detail::evp_signer s;
+  if (!s.init(k.pkey(), *alg, false)) return make_error_code(errc::key_unusable);
+  if (!s.update(data.data(), data.size())) return make_error_code(errc::internal);
+  if (!s.verify_final(signature)) return make_error_code(errc::signature_invalid);
+  return {};
+}
+
+result<std::string> digest(std::string_view data, std::string_view digest_method) {
+  EVP_MD const* md = detail::digest_md_by_uri(digest_method);
+  if (md == nullptr || md == EVP_sha1()) return make_error_code(errc::algorithm_not_allowed);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
+    return make_error_code(errc::internal);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+}  // namespace bbgw::xmlsec
