@@ -28,10 +28,6 @@ struct dsig_ctx_deleter {
 };
 using dsig_ctx_ptr = std::unique_ptr<xmlSecDSigCtx, dsig_ctx_deleter>;
 
-std::string str(std::string_view s) {
-  return std::string(s);
-}
-
 xmlSecTransformId transform_by_href(std::string_view href, xmlSecTransformUsage usage) {
   std::string const h(href);
   return xmlSecTransformIdListFindByHref(xmlSecTransformIdsGet(),
