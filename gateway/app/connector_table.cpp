@@ -1,6 +1,8 @@
 #include "connector_table.hpp"
 
 #include "context/context_connector.hpp"
+#include "edelivery/edelivery_connector.hpp"
+#include "eid/eid_connector.hpp"
 #include "etranslation/etranslation_connector.hpp"
 
 namespace bbgw::app {
@@ -12,6 +14,10 @@ std::vector<connector_entry> builtin_connectors() {
       {"context", {}, &context::configure},
       // One topic for every translation outcome ("translation"), keyed by job id.
       {"etranslation", {"translation"}, &etranslation::configure},
+      // Login outcomes ("eid"), keyed by the pseudonymous subject.
+      {"eid", {"eid"}, &eid::configure},
+      // Received AS4 messages ("edelivery"), keyed by the ebMS ConversationId.
+      {"edelivery", {"edelivery"}, &edelivery::configure},
   };
 }
 

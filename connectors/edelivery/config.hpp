@@ -1,0 +1,70 @@
+#pragma once
+// connectors.edelivery: our key, limits, storage, and the PModes (parties and their
+// certificates, agreement, service/action, MEP, security, reliability, reporting).
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bbgw/config_reader.hpp"
+#include "bbgw/http_client.hpp"
+#include "edelivery/gzip.hpp"
+#include "edelivery/mime.hpp"
+#include "xmlsec/key.hpp"
+
+namespace bbgw::edelivery {
+
+struct pmode_party {
+  std::string party_id;
+  std::string party_type;  // empty: the PartyId carries no type
+  std::string role;
+};
+
+struct pmode {
+  std::string id;
+  std::string agreement;  // empty: the message must carry no AgreementRef
+  std::string service;
+  std::string service_type;
+  std::string action;
+  pmode_party initiator;  // eb:From
+  pmode_party responder;  // eb:To (us)
+  std::string mep = "one-way";
+  std::string binding = "push";
+  // security
+  bool sign = true;
+  bool encrypt = false;
+  bool legacy_algorithms = false;  // rsa-sha1/sha1/RSA-1024: old test corpora only
+  std::vector<xmlsec::key> partner_certificates;
+  // sending: set on PModes where we are the initiator; the partner's certificate
+  // (partner_certificates[0]) encrypts and verifies its receipts
+  std::string endpoint;           // the partner's AS4 URL; empty = a receiving PMode
+  std::optional<client_tls> tls;  // https endpoint: trust and optional client certificate
+  // reliability
+  std::chrono::milliseconds duplicate_window{std::chrono::hours(24 * 7)};
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_interval{std::chrono::seconds(1)};  // doubled each time
+  std::chrono::milliseconds retry_max{std::chrono::minutes(1)};
+  // reporting
+  bool receipt = true;
+  bool report_errors = true;
+};
+
+struct edelivery_config {
+  std::string path = "/edelivery/as4";
+  std::size_t body_limit = 64 * 1024 * 1024;
+  xmlsec::key own_key;
+  std::string party_domain = "bbgw.local";  // right side of our message ids
+  std::string payload_dir = "var/edelivery/payloads";
+  std::string xsd_dir;  // schemas/xsd/ebms; empty = skip XSD validation
+  mime_limits mime;
+  gunzip_limits gunzip;
+  std::size_t max_xml_bytes = 4 * 1024 * 1024;
+  std::size_t max_submit_bytes = 16 * 1024 * 1024;  // POST /api/v1/edelivery/messages body
+  std::vector<pmode> pmodes;
+};
+
+// Reads connectors.edelivery (throws config_error naming the key); nothing when disabled.
+std::optional<edelivery_config> read_config(config_reader& r);
+
+}  // namespace bbgw::edelivery

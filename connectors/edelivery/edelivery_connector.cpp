@@ -1,0 +1,270 @@
+#include "edelivery/edelivery_connector.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <openssl/evp.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "edelivery/inbound.hpp"
+#include "edelivery/message_event.hpp"
+#include "edelivery/pmode_match.hpp"
+#include "edelivery/signals.hpp"
+
+namespace bbgw::edelivery {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+response soap(unsigned status, std::string body) {
+  response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/soap+xml; charset=UTF-8");
+  r.body = std::move(body);
+  return r;
+}
+
+// Writes the payloads of one message under <payload_dir>/<sha256(message id)>/<n>.
+result<std::vector<stored_payload>> write_payloads(fs::path const& root,
+                                                   std::string const& message_id,
+                                                   std::vector<payload> const& payloads) {
+  std::vector<stored_payload> out;
+  auto dir = root / hex(sha256(message_id));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return errc::delivery_failed;
+  std::size_t n = 0;
+  for (auto const& p : payloads) {
+    auto file = dir / std::to_string(n++);
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    f.write(p.data.data(), static_cast<std::streamsize>(p.data.size()));
+    f.close();
+    if (!f) return errc::delivery_failed;
+    out.push_back({p.content_id, p.mime_type, p.character_set, p.data.size(), hex(sha256(p.data)),
+                   file.string()});
+  }
+  return out;
+}
+
+}  // namespace
+
+edelivery_connector::edelivery_connector(edelivery_config config, connector_context& ctx)
+    : config_(std::move(config)), ctx_(ctx) {
+  if (!config_.xsd_dir.empty()) {
+    std::string detail;
+    auto s = load_ebms_schemas(config_.xsd_dir, &detail);
+    if (!s)
+      throw std::runtime_error("connectors.edelivery.xsd_dir: cannot load the ebMS XSDs: " +
+                               detail);
+    schemas_.emplace(std::move(*s));
+  }
+  received_ = &ctx_.stats.make_counter("bbgw_edelivery_messages_received_total",
+                                       "AS4 user messages received, stored and receipted");
+  duplicates_ = &ctx_.stats.make_counter("bbgw_edelivery_messages_duplicate_total",
+                                         "AS4 duplicates answered with the original receipt");
+  for (int e = 1; e <= static_cast<int>(errc::internal); ++e)
+    rejected_[e] = &ctx_.stats.make_counter(
+        "bbgw_edelivery_messages_rejected_total", "AS4 messages refused with an EBMS error",
+        {{"reason", std::string(metric_reason(static_cast<errc>(e)))},
+         {"code", std::string(ebms_error_for(static_cast<errc>(e)).code)}});
+}
+
+edelivery_connector::~edelivery_connector() {
+  stop();
+}
+
+std::vector<route> edelivery_connector::routes() {
+  std::vector<route> rs;
+  // Room for the MIME framing around a body of body_limit, so the handler answers EBMS:0007.
+  std::size_t const as4_limit = config_.body_limit + 64 * 1024;
+  rs.push_back({{"POST"},
+                config_.path,
+                [this](request const& r) { return receive_as4(r); },
+                as4_limit,
+                execution::worker});
+  rs.push_back({{"POST"},
+                std::string(api_base) + "/messages",
+                [this](request const& r) { return submit(r); },
+                config_.max_submit_bytes + 64 * 1024,
+                execution::worker});
+  rs.push_back({{"GET"},
+                std::string(api_base) + "/messages/{id}",
+                [this](request const& r) { return get_message(r); },
+                0,
+                execution::worker});
+  rs.push_back({{"GET"},
+                std::string(api_base) + "/messages/{id}/payloads/{n}",
+                [this](request const& r) { return get_payload(r); },
+                0,
+                execution::worker});
+  return rs;
+}
+
+response edelivery_connector::reject(error_code ec, std::string const& detail,
+                                     std::string const& ref_to) {
+  errc e = ec.category() == category() ? static_cast<errc>(ec.value()) : from_xmlsec(ec);
+  if (auto it = rejected_.find(static_cast<int>(e)); it != rejected_.end()) it->second->inc();
+  auto const& err = ebms_error_for(e);
+  ctx_.log.warn("edelivery: message refused", {{"code", std::string(err.code)},
+                                               {"reason", std::string(metric_reason(e))},
+                                               {"detail", detail}});
+  error_signal sig{&err, detail, ref_to, err.category == "Unpackaging"};
+  signal_identity id{new_message_id(config_.party_domain), ctx_.time.now()};
+  auto body = build_error(sig, &config_.own_key, id);
+  if (!body) body = build_error(sig, nullptr, id);
+  if (!body) return response::problem(500, "cannot build the eb:Error signal");
+  return soap(sig.soap_fault ? 500 : 200, std::move(*body));
+}
+
+response edelivery_connector::receive_as4(request const& req) {
+  auto now = ctx_.time.now();
+  auto content_type = std::string(req.header("Content-Type").value_or(""));
+  if (content_type.empty()) return reject(errc::unsupported_media_type, "no Content-Type", "");
+
+  inbound_options options;
+  options.mime = config_.mime;
+  options.xml.max_bytes = config_.max_xml_bytes;
+  options.gunzip = config_.gunzip;
+  options.schemas = schemas_ ? &*schemas_ : nullptr;
+  pmode const* matched = nullptr;
+  std::string ref_to;
+  security_selector select = [&](messaging const& m,
+                                 std::string* detail) -> result<security_choice> {
+    if (m.user_messages.size() != 1 || !m.signals.empty()) {
+      if (detail) *detail = "only a single UserMessage is accepted on this endpoint";
+      return errc::feature_not_supported;
+    }
+    auto const& um = m.user_messages.front();
+    ref_to = um.info.message_id;
+    auto p = match_pmode(um, config_.pmodes, detail);
+    if (!p) return p.error();
+    matched = *p;
+    security_choice c{matched->partner_certificates, {}};
+    c.policy.require_signature = matched->sign;
+    c.policy.require_encryption = matched->encrypt;
+    if (matched->legacy_algorithms)
+      c.policy.algorithms = xmlsec::algorithm_policy::legacy(c.policy.algorithms);
+    return c;
+  };
+  std::string detail;
+  auto m = receive(content_type, req.body, options, select, &config_.own_key, now, &detail);
+  if (!m) return reject(m.error(), detail, ref_to);
+  auto const& um = m->ebms.user_messages.front();
+  auto const& message_id = um.info.message_id;
+
+  // A duplicate within the window gets the receipt it got the first time; no second event.
+  if (auto prior = ctx_.db.get(duplicate_namespace, message_id); prior && *prior) {
+    duplicates_->inc();
+    return soap(200, **prior);
+  }
+  signal_identity id{new_message_id(config_.party_domain), now};
+  auto receipt = build_receipt(message_id, m->security.signature, config_.own_key, id);
+  if (!receipt) return reject(errc::internal, "cannot build the receipt", message_id);
+
+  auto stored = write_payloads(config_.payload_dir, message_id, m->payloads);
+  if (!stored) return reject(errc::delivery_failed, "cannot write the payloads", message_id);
+  received_record rec;
+  rec.message_id = message_id;
+  rec.conversation_id = um.conversation_id;
+  rec.pmode = matched->id;
+  rec.um = &um;
+  rec.received_at = format_rfc3339(now);
+  rec.signer = m->security.is_signed
+                   ? matched->partner_certificates[m->security.signer_index].subject_name()
+                   : "";
+  rec.payloads = std::move(*stored);
+  rec.envelope = m->envelope_bytes;
+  rec.receipt = *receipt;
+  auto ev = received_event(rec, api_base, now, req.request_id);
+  auto record = record_json(rec, api_base);
+
+  std::optional<std::string> earlier;
+  auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
+    auto fresh =
+        u.insert(duplicate_namespace, message_id, *receipt, now + matched->duplicate_window);
+    if (!fresh) return fresh.error();
+    if (!*fresh) {  // a concurrent copy won
+      auto g = u.get(duplicate_namespace, message_id);
+      if (!g) return g.error();
+      earlier = g->value_or(std::string());
+      return {};
+    }
+    if (auto r = u.put(message_namespace, message_id, record); !r) return r;
+    return u.emit(ev);
+  });
+  if (!tx || earlier) {
+    // Nothing of this copy is kept.
+    std::error_code ec;
+    if (!rec.payloads.empty())
+      fs::remove_all(fs::path(rec.payloads.front().file).parent_path(), ec);
+    if (!tx) return reject(errc::delivery_failed, "the store refused the message", message_id);
+    duplicates_->inc();
+    return soap(200, earlier->empty() ? *receipt : *earlier);
+  }
+  received_->inc();
+  ctx_.log.info("edelivery: message received",
+                {{"pmode", matched->id}, {"payloads", std::to_string(rec.payloads.size())}});
+  return soap(200, std::move(*receipt));
+}
+
+response edelivery_connector::get_message(request const& req) {
+  auto id = std::string(req.param("id").value_or(""));
+  auto rec = ctx_.db.get(message_namespace, id);
+  if (!rec) return response::problem(503, "store unavailable");
+  if (!*rec) return response::problem(404, "no such message");
+  boost::system::error_code ec;
+  auto v = json::parse(**rec, ec);
+  if (ec || !v.is_object()) return response::problem(500, "corrupt record");
+  auto& o = v.as_object();
+  o.erase("files");
+  o.erase("envelope");
+  o.erase("receipt");
+  return response::json(200, v);
+}
+
+response edelivery_connector::get_payload(request const& req) {
+  auto id = std::string(req.param("id").value_or(""));
+  auto n_text = std::string(req.param("n").value_or(""));
+  if (n_text.empty() || n_text.size() > 4 ||
+      n_text.find_first_not_of("0123456789") != std::string::npos)
+    return response::problem(404, "no such payload");
+  auto n = std::stoul(n_text);
+  auto rec = ctx_.db.get(message_namespace, id);
+  if (!rec) return response::problem(503, "store unavailable");
+  if (!*rec) return response::problem(404, "no such message");
+  boost::system::error_code ec;
+  auto v = json::parse(**rec, ec);
+  if (ec || !v.is_object()) return response::problem(500, "corrupt record");
+  auto const& o = v.as_object();
+  auto const* files = o.if_contains("files");
+  auto const* payloads = o.if_contains("payloads");
+  if (!files || !payloads || n >= files->as_array().size())
+    return response::problem(404, "no such payload");
+  response r;
+  r.status = 200;
+  r.headers.set("Content-Type",
+                std::string(payloads->as_array()[n].as_object().at("mimeType").as_string()));
+  r.body_file = std::string(files->as_array()[n].as_string());
+  return r;
+}
+
+std::optional<builder> configure(config_reader& r) {
+  auto c = read_config(r);
+  if (!c) return std::nullopt;
+  return builder([cfg = std::move(*c)](connector_context& ctx) {
+    return std::unique_ptr<bbgw::connector>(new edelivery_connector(cfg, ctx));
+  });
+}
+
+}  // namespace bbgw::edelivery

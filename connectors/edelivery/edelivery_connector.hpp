@@ -1,0 +1,73 @@
+#pragma once
+// The AS4 receiving endpoint and the platform API for received messages.
+//   POST {path} (default /edelivery/as4): an AS4 message → signed eb:Receipt, or eb:Error.
+//   POST /api/v1/edelivery/messages: submit a message to send (202 + MessageId).
+//   GET  /api/v1/edelivery/messages/{id}: status and metadata.
+//   GET  /api/v1/edelivery/messages/{id}/payloads/{n}: the payload bytes (from the file).
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bbgw/config_reader.hpp"
+#include "bbgw/connector.hpp"
+#include "bbgw/connector_context.hpp"
+#include "edelivery/config.hpp"
+#include "edelivery/edelivery_errc.hpp"
+#include "xmlsec/schema_set.hpp"
+
+namespace bbgw::edelivery {
+
+inline constexpr std::string_view api_base = "/api/v1/edelivery";
+
+class edelivery_connector final : public bbgw::connector {
+ public:
+  // Throws std::runtime_error at start-up when the XSDs cannot be loaded.
+  edelivery_connector(edelivery_config config, connector_context& ctx);
+  ~edelivery_connector() override;
+
+  std::string_view name() const override { return "edelivery"; }
+  std::vector<route> routes() override;
+  // Starts the sending thread (re-queues messages submitted before a restart).
+  void start() override;
+  void stop() override;
+
+  response receive_as4(request const& req);
+  // POST /api/v1/edelivery/messages: stores the message and its `submitted` event, queues it.
+  response submit(request const& req);
+  // Sends the next queued message (with its retries) and records the outcome; false when the
+  // queue is empty. The sending thread loops on it; tests call it directly.
+  bool send_next();
+  response get_message(request const& req);
+  response get_payload(request const& req);
+
+ private:
+  response reject(error_code ec, std::string const& detail, std::string const& ref_to);
+
+  edelivery_config config_;
+  connector_context& ctx_;
+  std::optional<xmlsec::schema_set> schemas_;
+  counter* received_;
+  counter* duplicates_;
+  std::map<int, counter*> rejected_;  // by errc value, registered up front
+
+  std::mutex mutex_;  // queue_, stopping_
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;  // message ids to send
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+using builder = std::function<std::unique_ptr<bbgw::connector>(connector_context&)>;
+
+// The connector table's `configure`: reads connectors.edelivery (throws config_error naming the
+// key); nothing when disabled.
+std::optional<builder> configure(config_reader& r);
+
+}  // namespace bbgw::edelivery

@@ -1,0 +1,26 @@
+#pragma once
+// Bounded gunzip for AS4 payloads (CompressionType application/gzip). A gzip bomb is refused
+// by an absolute output limit and a ratio limit (output / input), checked while inflating so
+// memory never grows past the limit.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "bbgw/result.hpp"
+
+namespace bbgw::edelivery {
+
+struct gunzip_limits {
+  std::size_t max_output_bytes = 256 * 1024 * 1024;
+  std::size_t max_ratio = 200;  // output may be at most 200 × the compressed size…
+  std::size_t ratio_floor_bytes = 1024 * 1024;  // …once it is above this (tiny parts compress well)
+};
+
+// One gzip member (trailing garbage refused); errc::decompression_failed otherwise, with
+// `detail` saying why.
+result<std::string> gunzip(std::string_view compressed, gunzip_limits const& limits,
+                           std::string* detail = nullptr);
+// For the sending side and tests.
+result<std::string> gzip(std::string_view plain);
+
+}  // namespace bbgw::edelivery

@@ -1,0 +1,51 @@
+#pragma once
+// Building an AS4 user message to send (compress → sign → encrypt, as the profile orders it) and
+// checking the receipt that comes back against the references we signed (EBMS:0302 otherwise).
+// Not wired to HTTP yet: the sending API, retries and events are still missing.
+#include <string>
+#include <vector>
+
+#include "bbgw/clock.hpp"
+#include "bbgw/result.hpp"
+#include "edelivery/ebms.hpp"
+#include "edelivery/inbound.hpp"
+#include "xmlsec/key.hpp"
+
+namespace bbgw::edelivery {
+
+struct outbound_payload {
+  std::string content_id;  // without cid:
+  std::string mime_type;
+  std::string data;
+  bool compress = true;
+};
+
+struct outbound_spec {
+  user_message header;  // MessageInfo, PartyInfo, CollaborationInfo, MessageProperties
+  std::vector<outbound_payload> payloads;
+  xmlsec::key const* signing_key = nullptr;  // ours (required)
+  xmlsec::key const* recipient = nullptr;    // the partner's certificate; null = no encryption
+};
+
+struct sent_reference {
+  std::string uri;
+  std::string digest_method;
+  std::string digest_value;  // raw bytes
+};
+
+struct outbound_message {
+  std::string content_type;  // multipart/related; type="application/soap+xml"; boundary=…
+  std::string body;
+  std::vector<sent_reference> references;  // what the receipt must acknowledge
+};
+
+result<outbound_message> build_user_message(outbound_spec const& spec,
+                                            std::string* detail = nullptr);
+
+// `receipt` is the verified signal (receive() with the partner's certificate). Every reference
+// we sent must appear in its NonRepudiationInformation with the same URI and digest, and it
+// must refer to `message_id`; otherwise errc::receipt_invalid (EBMS:0302).
+result<void> check_receipt(inbound_message const& receipt, std::string const& message_id,
+                           std::vector<sent_reference> const& sent, std::string* detail = nullptr);
+
+}  // namespace bbgw::edelivery

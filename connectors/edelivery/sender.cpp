@@ -1,0 +1,71 @@
+#include "edelivery/sender.hpp"
+
+#include <algorithm>
+
+#include "edelivery/edelivery_errc.hpp"
+#include "edelivery/inbound.hpp"
+
+namespace bbgw::edelivery {
+
+namespace {
+
+error_code fail(errc e, std::string* detail, std::string_view why) {
+  if (detail) *detail = std::string(why);
+  return e;
+}
+
+}  // namespace
+
+result<send_outcome> send_message(http_client& http, std::string const& url,
+                                  outbound_message const& message, std::string const& message_id,
+                                  std::span<xmlsec::key const> partner, clock const& time,
+                                  send_policy const& policy, sleeper const& wait,
+                                  std::string* detail) {
+  client_request req;
+  req.method = "POST";
+  req.url = url;
+  req.headers.set("Content-Type", message.content_type);
+  req.body = message.body;
+  req.timeout = policy.timeout;
+  req.tls = policy.tls;
+  auto backoff = policy.backoff_initial;
+  std::string last = "no attempt made";
+  for (int attempt = 1; attempt <= policy.max_attempts; ++attempt) {
+    if (attempt > 1) {
+      wait(backoff);
+      backoff = std::min(backoff * 2, policy.backoff_max);
+    }
+    if (policy.cancelled && policy.cancelled()) return fail(errc::internal, detail, "cancelled");
+    auto res = http.send(req);
+    if (!res) {
+      last = "transport: " + res.error().message();
+      continue;
+    }
+    auto ct = std::string(res->headers.get("Content-Type").value_or(""));
+    inbound_options options;
+    std::string why;
+    auto signal = receive(ct, res->body, options, partner, nullptr, time.now(), &why);
+    if (!signal) {
+      if (res->status >= 500) {  // the partner could not answer properly: try again
+        last = "HTTP " + std::to_string(res->status);
+        continue;
+      }
+      return fail(errc::receipt_invalid, detail, "the answer is not a valid signal: " + why);
+    }
+    if (signal->ebms.signals.size() == 1 && signal->ebms.signals[0].kind == signal_kind::error) {
+      auto const& errors = signal->ebms.signals[0].errors;
+      return fail(errc::delivery_failed, detail,
+                  "the partner refused it: " +
+                      (errors.empty() ? std::string("eb:Error")
+                                      : errors[0].error_code + " " + errors[0].detail));
+    }
+    if (auto ok = check_receipt(*signal, message_id, message.references, &why); !ok)
+      return fail(errc::receipt_invalid, detail, why);
+    return send_outcome{attempt, res->body};
+  }
+  return fail(
+      errc::receipt_missing, detail,
+      "no receipt after " + std::to_string(policy.max_attempts) + " attempts (" + last + ")");
+}
+
+}  // namespace bbgw::edelivery

@@ -1,0 +1,47 @@
+#pragma once
+// Pushing one built user message to a partner's AS4 endpoint with reception awareness: retries
+// with exponential backoff on transport failures and 5xx answers until a receipt arrives or the
+// attempts are spent (EBMS:0301 MissingReceipt); a receipt is verified with the partner's
+// certificate and checked against the references we signed (EBMS:0302 InvalidReceipt); an
+// eb:Error answer ends the exchange (EBMS:0202 DeliveryFailure, with the partner's code).
+// Blocking: call it from a worker or the connector's own thread. Not wired to an API yet.
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "bbgw/clock.hpp"
+#include "bbgw/http_client.hpp"
+#include "bbgw/result.hpp"
+#include "edelivery/outbound.hpp"
+#include "xmlsec/key.hpp"
+
+namespace bbgw::edelivery {
+
+struct send_policy {
+  int max_attempts = 5;
+  std::chrono::milliseconds backoff_initial{1000};
+  std::chrono::milliseconds backoff_max{60000};
+  std::chrono::milliseconds timeout{30000};
+  std::optional<client_tls> tls;
+  // Checked before each attempt: true stops with errc::internal ("cancelled"), the message
+  // stays pending (shutdown).
+  std::function<bool()> cancelled;
+};
+
+// Waits between attempts (injected: tests do not sleep).
+using sleeper = std::function<void(std::chrono::milliseconds)>;
+
+struct send_outcome {
+  int attempts = 0;
+  std::string receipt;  // the partner's signed receipt as received (non-repudiation)
+};
+
+result<send_outcome> send_message(http_client& http, std::string const& url,
+                                  outbound_message const& message, std::string const& message_id,
+                                  std::span<xmlsec::key const> partner, clock const& time,
+                                  send_policy const& policy, sleeper const& wait,
+                                  std::string* detail = nullptr);
+
+}  // namespace bbgw::edelivery

@@ -1,0 +1,31 @@
+#pragma once
+// Small encodings and hashes the OIDC front needs: base64 (standard and URL-safe, unpadded),
+// SHA-256, HMAC-SHA256, random tokens, and application/x-www-form-urlencoded parsing.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bbgw::eid {
+
+std::string base64_encode(std::string_view raw);
+std::optional<std::string> base64_decode(std::string_view text);  // ignores whitespace
+std::string base64url_encode(std::string_view raw);               // no padding
+std::optional<std::string> base64url_decode(std::string_view text);
+
+std::string sha256(std::string_view data);  // raw 32 bytes
+std::string hmac_sha256(std::string_view key, std::string_view data);
+// `bytes` of CSPRNG output, base64url: codes, tokens, request ids.
+std::string random_token(std::size_t bytes = 32);
+
+// Percent-decoding with '+' as space; nothing on a bad escape.
+std::optional<std::string> form_decode(std::string_view s);
+std::string form_encode(std::string_view s);  // RFC 3986 unreserved kept, everything else %XX
+// Parses a query string or form body; nothing when an escape is malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s);
+
+// Constant-time comparison for secrets.
+bool equal_secret(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace bbgw::eid

@@ -1,0 +1,179 @@
+// Two gateway processes exchange an AS4 message over HTTP: the platform submits to A
+// (POST /api/v1/edelivery/messages), A compresses, signs and encrypts three payloads for B and
+// pushes them; B verifies, stores, emits `received` and answers a signed receipt; A verifies the
+// receipt and emits `delivered`. Both sides' events are read back with an independent Kafka
+// consumer and validated against their JSON Schemas.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "harness.hpp"
+#include "it_config.hpp"
+
+namespace bbgw::it {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+std::string const as4 = std::string(BBGW_SOURCE_DIR) + "/../shared/fixtures/as4/as4net/";
+
+std::string pem(std::filesystem::path const& out, std::string const& pfx, std::string const& pw) {
+  auto [rc, text] =
+      run_command("openssl pkcs12 -in " + as4 + pfx + " -passin pass:" + pw +
+                  " -nokeys -clcerts 2>/dev/null | openssl x509 -out " + out.string() + " 2>&1");
+  EXPECT_EQ(rc, 0) << text;
+  return out.string();
+}
+
+std::string section(std::filesystem::path const& dir, std::string const& own_pfx,
+                    std::string const& own_pw, std::string const& domain,
+                    std::string const& pmode) {
+  return "  edelivery:\n"
+         "    enabled: true\n"
+         "    key: {pkcs12: " +
+         as4 + own_pfx + ", password: " + own_pw +
+         "}\n"
+         "    party_domain: " +
+         domain +
+         "\n"
+         "    payload_dir: " +
+         (dir / "payloads").string() +
+         "\n"
+         "    xsd_dir: " +
+         std::string(BBGW_SOURCE_DIR) +
+         "/schemas/xsd/ebms\n"
+         "    pmodes:\n" +
+         pmode;
+}
+
+std::string pmode(std::string const& id, std::string const& endpoint, std::string const& cert,
+                  std::string const& tls = "", int attempts = 5) {
+  return "      - id: " + id + "\n" +
+         (endpoint.empty() ? "" : "        endpoint: " + endpoint + "\n") +
+         (tls.empty() ? "" : "        tls: " + tls + "\n") +
+         "        service: Permits\n"
+         "        service_type: 'urn:services'\n"
+         "        action: Submit\n"
+         "        initiator: {party_id: gw-a, party_type: 'urn:t', role: Sender}\n"
+         "        responder: {party_id: gw-b, party_type: 'urn:t', role: Receiver}\n"
+         "        security: {encrypt: true, partner_certificates: [" +
+         cert +
+         "]}\n"
+         "        reliability: {max_attempts: " +
+         std::to_string(attempts) + ", retry_interval: 200ms}\n";
+}
+
+void validate(std::filesystem::path const& dir, kafka_record const& rec,
+              std::string const& schema) {
+  auto f = dir / "ev.json";
+  write_file(f, rec.value);
+  auto [rc, out] = run_command("/usr/bin/python3 " + std::string(BBGW_SOURCE_DIR) +
+                               "/tests/tools/validate_json.py " + BBGW_SOURCE_DIR +
+                               "/schemas/events/" + schema + " " + f.string());
+  EXPECT_EQ(rc, 0) << out << rec.value;
+}
+
+TEST(EdeliveryExchange, AtoBDeliveredReceiptedAndPublishedOnBothSides) {
+  auto dir_a = make_temp_dir("bbgw-it-as4-a");
+  auto dir_b = make_temp_dir("bbgw-it-as4-b");
+  auto a_cert = pem(dir_b / "a.pem", "AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
+  auto b_cert = pem(dir_a / "b.pem", "AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
+  gateway b{dir_b, gateway_yaml("", section(dir_b, "AccessPointB.pfx", "Pz4cZK4SULUwmraZb",
+                                            "gw-b.test", pmode("from-a", "", a_cert)))};
+  gateway a{dir_a,
+            gateway_yaml("", section(dir_a, "AccessPointA.pfx", "Pz4cZK4SULUwmraZa", "gw-a.test",
+                                     pmode("to-b", b.url() + "/edelivery/as4", b_cert)))};
+
+  auto res = post_json(a.url() + "/api/v1/edelivery/messages",
+                       R"({"pmode": "to-b", "conversationId": "case-42",
+                           "payloads": [{"mimeType": "application/xml", "contentBase64": "PHBlcm1pdC8+"},
+                                        {"mimeType": "text/plain", "contentBase64": "aGVsbG8="},
+                                        {"mimeType": "application/pdf", "contentBase64": "JVBERi0xLjQK"}]})");
+  ASSERT_EQ(res.status, 202) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+
+  // A: submitted, then delivered (keyed by the conversation).
+  auto a_events = consume(a.bootstrap(), "bbgw.edelivery", 2, 20s);
+  ASSERT_EQ(a_events.size(), 2u);
+  for (auto const& r : a_events) {
+    EXPECT_EQ(r.key, "case-42");
+    validate(dir_a, r, "edelivery.message.outbound.json");
+  }
+  EXPECT_EQ(json::parse(a_events[0].value).at("type"),
+            "eu.bbgateway.edelivery.message.submitted.v1");
+  EXPECT_EQ(json::parse(a_events[1].value).at("type"),
+            "eu.bbgateway.edelivery.message.delivered.v1");
+  auto st = curl(a.url() + "/api/v1/edelivery/messages/" + id);
+  ASSERT_EQ(st.status, 200);
+  EXPECT_EQ(json::parse(st.body).at("status"), "delivered");
+
+  // B: received, with the same three payload digests, and the bytes served.
+  auto b_events = consume(b.bootstrap(), "bbgw.edelivery", 1, 20s);
+  ASSERT_EQ(b_events.size(), 1u);
+  validate(dir_b, b_events[0], "edelivery.message.received.json");
+  auto got = json::parse(b_events[0].value).at("data");
+  EXPECT_EQ(got.at("messageId"), json::string(id));
+  auto const submitted = json::parse(a_events[0].value);
+  auto const& sent = submitted.at("data").at("payloads").as_array();
+  auto const& recv = got.at("payloads").as_array();
+  ASSERT_EQ(recv.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(recv[i].at("sha256"), sent[i].at("sha256"));
+  auto bytes = curl(b.url() + std::string(recv[1].at("href").as_string()));
+  EXPECT_EQ(bytes.body, "hello");
+}
+
+TEST(EdeliveryExchange, OverMutualTlsOnlyWithTheClientCertificate) {
+  auto pki = dev_pki();
+  std::string p = pki.string();
+  auto dir_a = make_temp_dir("bbgw-it-as4-ma");
+  auto dir_b = make_temp_dir("bbgw-it-as4-mb");
+  auto a_cert = pem(dir_b / "a.pem", "AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
+  auto b_cert = pem(dir_a / "b.pem", "AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
+  auto b_yaml = gateway_yaml("", section(dir_b, "AccessPointB.pfx", "Pz4cZK4SULUwmraZb",
+                                         "gw-b.test", pmode("from-a", "", a_cert)));
+  std::string const http_listener = "    - {name: http, address: 127.0.0.1, port: 0}\n";
+  ASSERT_NE(b_yaml.find(http_listener), std::string::npos);
+  b_yaml.replace(b_yaml.find(http_listener), http_listener.size(),
+                 http_listener +
+                     "    - name: https-mtls\n"
+                     "      address: 127.0.0.1\n"
+                     "      port: 0\n"
+                     "      tls: {certificate: " +
+                     p + "/tls-server-chain.crt, private_key: " + p +
+                     "/tls-server.key, client_ca: " + p + "/ca.crt, client_auth: required}\n");
+  gateway b{dir_b, b_yaml};
+  auto endpoint = b.url("https-mtls") + "/edelivery/as4";
+  auto with_cert = "{ca_file: " + p + "/ca.crt, certificate: " + p +
+                   "/tls-client.crt, private_key: " + p + "/tls-client.key}";
+  auto without_cert = "{ca_file: " + p + "/ca.crt}";
+  gateway a{dir_a,
+            gateway_yaml("", section(dir_a, "AccessPointA.pfx", "Pz4cZK4SULUwmraZa", "gw-a.test",
+                                     pmode("mtls", endpoint, b_cert, with_cert) +
+                                         pmode("no-cert", endpoint, b_cert, without_cert, 2)))};
+  auto submit = [&](std::string const& pm) {
+    auto res = post_json(
+        a.url() + "/api/v1/edelivery/messages",
+        R"({"pmode": ")" + pm +
+            R"(", "conversationId": "c", "payloads": [{"mimeType": "text/plain", "contentBase64": "aGVsbG8="}]})");
+    EXPECT_EQ(res.status, 202) << res.body;
+    return std::string(json::parse(res.body).at("messageId").as_string());
+  };
+  auto ok_id = submit("mtls");
+  auto refused_id = submit("no-cert");
+  // submitted ×2, then delivered and failed (in either order).
+  auto events = consume(a.bootstrap(), "bbgw.edelivery", 4, 30s);
+  ASSERT_EQ(events.size(), 4u);
+  auto status = [&](std::string const& id) {
+    auto r = curl(a.url() + "/api/v1/edelivery/messages/" + id);
+    return json::parse(r.body).as_object();
+  };
+  EXPECT_EQ(status(ok_id).at("status"), "delivered");
+  auto refused = status(refused_id);
+  EXPECT_EQ(refused.at("status"), "failed");
+  EXPECT_EQ(refused.at("ebmsCode"), "EBMS:0301");
+  EXPECT_EQ(consume(b.bootstrap(), "bbgw.edelivery", 2, 3s).size(), 1u) << "only the mTLS one";
+}
+
+}  // namespace
+}  // namespace bbgw::it
