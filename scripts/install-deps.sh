@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git clang-format
   # libraries
-  libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev openssl libxml2-dev libxmlsec1-dev
+  libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev openssl libxml2-dev libxmlsec1-dev zlib1g-dev
   librdkafka-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers and tools used by tests and benchmarks
