@@ -14,6 +14,8 @@
 #include "xmlsec/key.hpp"
 #include "xmlsec/signature.hpp"
 
+#include "xmlsec/document.hpp"
+
 namespace bbgw::edelivery {
 
 struct signal_identity {
@@ -40,6 +42,6 @@ result<std::string> build_error(error_signal const& e, xmlsec::key const* own,
 // A message id "<uuid>@<domain>".
 std::string new_message_id(std::string_view domain);
 
-std::string xml_escape(std::string_view s);
+using xmlsec::xml_escape;
 
 }  // namespace bbgw::edelivery

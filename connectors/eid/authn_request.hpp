@@ -8,6 +8,8 @@
 #include "eid/config.hpp"
 #include "eid/login.hpp"
 
+#include "xmlsec/document.hpp"
+
 namespace bbgw::eid {
 
 struct authn_request_spec {
@@ -28,8 +30,7 @@ struct authn_request_spec {
 // NotNotified), eidas:SPType and eidas:RequestedAttributes in Extensions.
 std::string build_authn_request(authn_request_spec const& s);
 
-// XML attribute/text escaping.
-std::string xml_escape(std::string_view s);
+using xmlsec::xml_escape;
 // SAML's xs:dateTime in UTC with seconds: 2026-11-24T10:00:00Z.
 std::string saml_time(sys_time t);
 

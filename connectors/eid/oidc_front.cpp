@@ -9,38 +9,15 @@
 #include "eid/attributes.hpp"
 #include "eid/codec.hpp"
 #include "eid/eid_errc.hpp"
+#include "xmlsec/document.hpp"
 
 namespace bbgw::eid {
+
+using xmlsec::xml_escape;
 
 namespace json = boost::json;
 
 namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> split_spaces(std::string_view s) {
   std::vector<std::string> out;
@@ -121,12 +98,11 @@ oidc_front::oidc_front(eid_config const& cfg, connector_context& ctx, es256_sign
 
 response oidc_front::error_page(unsigned status, std::string_view title,
                                 std::string_view detail) const {
-  auto r =
-      response::text(status,
-                     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" +
-                         html_escape(title) + "</title></head><body><h1>" + html_escape(title) +
-                         "</h1><p>" + html_escape(detail) + "</p></body></html>",
-                     "text/html; charset=utf-8");
+  auto r = response::text(status,
+                          "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" +
+                              xml_escape(title) + "</title></head><body><h1>" + xml_escape(title) +
+                              "</h1><p>" + xml_escape(detail) + "</p></body></html>",
+                          "text/html; charset=utf-8");
   no_store(r);
   return r;
 }

@@ -66,6 +66,8 @@ std::optional<std::string> attribute_ns(xmlNodePtr element, std::string_view ns,
                                         std::string_view name);
 // True when `node` is an element with this namespace URI and local name.
 bool is(xmlNodePtr node, std::string_view ns, std::string_view local) noexcept;
+// Escapes text for XML (and HTML) content and attribute values: & < > " '.
+std::string xml_escape(std::string_view s);
 // Element children of `parent` with this namespace and local name, in document order.
 std::vector<xmlNodePtr> children(xmlNodePtr parent, std::string_view ns, std::string_view local);
 // The only such child; nullopt when there are none; errc::unexpected_content when several.
