@@ -98,6 +98,13 @@ std::string content_type_for(std::string_view format) {
   return it == types.end() ? "application/octet-stream" : it->second;
 }
 
+// The job as stored inside a transaction (nullopt: unknown or unreadable).
+result<std::optional<job>> load_job(unit_of_work& uow, std::string const& id) {
+  auto cur = uow.get(job_namespace, id);
+  if (!cur) return cur.error();
+  return *cur ? job_from_json(**cur) : std::nullopt;
+}
+
 }  // namespace
 
 etranslation_connector::etranslation_connector(etranslation_config cfg, connector_context& ctx)
@@ -575,9 +582,9 @@ response etranslation_connector::callback(request const& r, std::string_view kin
   auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
     applied = 0;
     finished = fallback = false;
-    auto cur = uow.get(job_namespace, j->id);
-    if (!cur) return cur.error();
-    auto fresh = *cur ? job_from_json(**cur) : std::nullopt;
+    auto loaded = load_job(uow, j->id);
+    if (!loaded) return loaded.error();
+    auto& fresh = *loaded;
     if (!fresh) return {};
     for (auto const& c : changes) {
       auto* t = fresh->target(c.lang);
@@ -721,9 +728,9 @@ void etranslation_connector::apply_results(std::string const& id,
   bool finished = false;
   auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
     finished = false;
-    auto cur = uow.get(job_namespace, id);
-    if (!cur) return cur.error();
-    auto j = *cur ? job_from_json(**cur) : std::nullopt;
+    auto loaded = load_job(uow, id);
+    if (!loaded) return loaded.error();
+    auto& j = *loaded;
     if (!j || j->state == "finished") return {};
     for (auto const& res : results) {
       auto* t = j->target(res.lang);
@@ -824,9 +831,9 @@ void etranslation_connector::fail_pending(std::string const& id, std::string con
   bool fallback = false;
   auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
     fallback = false;
-    auto cur = uow.get(job_namespace, id);
-    if (!cur) return cur.error();
-    auto j = *cur ? job_from_json(**cur) : std::nullopt;
+    auto loaded = load_job(uow, id);
+    if (!loaded) return loaded.error();
+    auto& j = *loaded;
     if (!j || j->state == "finished") return {};
     for (auto& t : j->targets) {
       if (t.status != lang_status::pending || t.fallback) continue;  // fallbacks: Apertium's
@@ -885,9 +892,9 @@ void etranslation_connector::submit(std::string const& id) {
     std::lock_guard lock(mutex_);
     bool open = false;
     auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
-      auto cur = uow.get(job_namespace, id);
-      if (!cur) return cur.error();
-      auto fresh = *cur ? job_from_json(**cur) : std::nullopt;
+      auto loaded = load_job(uow, id);
+      if (!loaded) return loaded.error();
+      auto& fresh = *loaded;
       if (!fresh) return {};
       fresh->upstream_id = out.request_id;
       fresh->attempts += 1;
@@ -920,9 +927,9 @@ void etranslation_connector::submit(std::string const& id) {
         cfg_.retry_backoff_min * (std::int64_t{1} << std::min<std::int64_t>(attempts - 1, 20));
     backoff = std::min(backoff, cfg_.retry_backoff_max);
     auto done = ctx_.db.transact([&](unit_of_work& uow) -> result<void> {
-      auto cur = uow.get(job_namespace, id);
-      if (!cur) return cur.error();
-      auto fresh = *cur ? job_from_json(**cur) : std::nullopt;
+      auto loaded = load_job(uow, id);
+      if (!loaded) return loaded.error();
+      auto& fresh = *loaded;
       if (!fresh) return {};
       fresh->attempts = attempts;
       return store_job(uow, *fresh, now);
