@@ -35,17 +35,6 @@ struct stub_broker {
   std::string url;
 };
 
-// Polls `pred` until true or `timeout` (the gateway syncs on its own thread).
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds timeout = 10s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 double metric(std::string const& text, std::string const& series) {
   auto at = text.find(series + " ");
   if (at == std::string::npos) return -1;

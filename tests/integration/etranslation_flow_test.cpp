@@ -54,16 +54,6 @@ std::string section(std::string const& sim_url) {
          "    request_timeout: 5s\n";
 }
 
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds timeout = 10s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 std::string auth_param(std::string const& header, std::string const& name) {
   auto p = header.find(" " + name + "=");
   if (p == std::string::npos) return {};

@@ -118,4 +118,15 @@ std::vector<kafka_record> consume_kcat(std::string const& bootstrap, std::string
 // Runs a command through /bin/sh; returns its exit status and output.
 std::pair<int, std::string> run_command(std::string const& cmd);
 
+// Polls `pred` until it holds or `timeout` passes (the gateway works on its own threads).
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds timeout = 10s) {
+  auto const end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
 }  // namespace bbgw::it
