@@ -11,7 +11,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/params.h>
 
 #include "xmlsec/document.hpp"
 #include "xmlsec/xenc_detail.hpp"
@@ -25,6 +24,8 @@ struct curve_info {
   char const* group;  // OpenSSL group name
 };
 
+// All of cofactor 1, which the partial public-key validation in ecdh_es_unwrap relies on: a
+// curve with a cofactor must not be added without the full validation.
 constexpr std::array<curve_info, 6> curves{{
     {"urn:oid:1.2.840.10045.3.1.7", "prime256v1"},
     {"urn:oid:1.3.132.0.34", "secp384r1"},
@@ -70,20 +71,17 @@ std::string group_of(EVP_PKEY* pkey) {
   return std::string(name, len);
 }
 
-pkey_ptr peer_key(char const* group, std::string_view point) {
-  EVP_PKEY_CTX* raw = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
-  pkey_ctx_ptr ctx(raw);
-  if (!ctx) return nullptr;
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(point.data()),
-                                        point.size()),
-      OSSL_PARAM_construct_end()};
-  EVP_PKEY* peer = nullptr;
-  if (EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &peer, EVP_PKEY_PUBLIC_KEY, params) != 1)
+// The originator's key on the recipient key's curve (checked to be the NamedCurve): its
+// parameters are copied from the recipient key rather than built again from the group name,
+// which costs as much as the key agreement. The point is decoded (and refused when not on the
+// curve) by OpenSSL.
+pkey_ptr peer_key_like(EVP_PKEY* own, std::string_view point) {
+  pkey_ptr peer(EVP_PKEY_new());
+  if (!peer || EVP_PKEY_copy_parameters(peer.get(), own) != 1 ||
+      EVP_PKEY_set1_encoded_public_key(
+          peer.get(), reinterpret_cast<unsigned char const*>(point.data()), point.size()) != 1)
     return nullptr;
-  return pkey_ptr(peer);
+  return peer;
 }
 
 }  // namespace
@@ -183,7 +181,7 @@ result<std::string> ecdh_es_unwrap(xmlNodePtr agreement_method, std::string_view
   if (!public_key || !*public_key)
     return fail(errc::decryption_failed, detail, "ECKeyValue without PublicKey");
   auto point_text = text_of(*public_key);
-  auto point = point_text ? base64_decode(*point_text) : std::nullopt;
+  auto point = point_text ? detail::base64_decode(*point_text) : std::nullopt;
   if (!point || point->empty() || (*point)[0] != 0x04)
     return fail(errc::decryption_failed, detail, "PublicKey is not an uncompressed point");
 
@@ -195,8 +193,13 @@ result<std::string> ecdh_es_unwrap(xmlNodePtr agreement_method, std::string_view
     return fail(errc::key_unusable, detail, "EC key smaller than the policy allows");
   if (OBJ_txt2nid(group_of(own).c_str()) != OBJ_txt2nid(curve->group))
     return fail(errc::decryption_failed, detail, "originator and recipient curves differ");
-  pkey_ptr peer = peer_key(curve->group, *point);
-  if (!peer) {
+  pkey_ptr peer = peer_key_like(own, *point);
+  // ECC partial public-key validation (SP 800-56A rev. 3 §5.6.2.3.4): coordinates in range, on
+  // the curve, not the point at infinity. With cofactor 1 (every curve above) this is the full
+  // validation; set_peer_ex(..., 1) would add EVP_PKEY_public_check's multiplication by the
+  // order, which costs as much as the agreement itself and proves nothing more here.
+  pkey_ctx_ptr check(peer ? EVP_PKEY_CTX_new_from_pkey(nullptr, peer.get(), nullptr) : nullptr);
+  if (!peer || !check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     ERR_clear_error();
     return fail(errc::decryption_failed, detail, "originator public key is not on the curve");
   }
@@ -206,7 +209,7 @@ result<std::string> ecdh_es_unwrap(xmlNodePtr agreement_method, std::string_view
   std::string z;
   std::size_t z_len = 0;
   bool ok = ctx && EVP_PKEY_derive_init(ctx.get()) == 1 &&
-            EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 1) == 1 &&
+            EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 0) == 1 &&  // validated above
             EVP_PKEY_derive(ctx.get(), nullptr, &z_len) == 1;
   if (ok) {
     z.resize(z_len);

@@ -45,7 +45,7 @@ result<xmlNodePtr> build_encrypted_key(xmlNodePtr parent, std::string_view ciphe
   }
   xmlNodePtr cd = xmlNewChild(ek, xenc, x("CipherData"), nullptr);
   // xmlNewTextChild escapes; base64 needs no escaping but this keeps it obviously safe.
-  xmlNewTextChild(cd, xenc, x("CipherValue"), x(base64_encode(cipher_value)));
+  xmlNewTextChild(cd, xenc, x("CipherValue"), x(detail::base64_encode(cipher_value)));
   if (!data_reference_ids.empty()) {
     xmlNodePtr list = xmlNewChild(ek, xenc, x("ReferenceList"), nullptr);
     for (auto const& id : data_reference_ids) {

@@ -38,7 +38,7 @@ result<std::string> cipher_value_of(xmlNodePtr encrypted, std::string* detail) {
   if (!cv || !*cv) return fail(errc::decryption_failed, detail, "no (single) CipherValue");
   auto text = text_of(*cv);
   if (!text) return fail(errc::decryption_failed, detail, "CipherValue is not plain text");
-  auto bytes = base64_decode(*text);
+  auto bytes = detail::base64_decode(*text);
   if (!bytes) return fail(errc::decryption_failed, detail, "CipherValue is not base64");
   return std::move(*bytes);
 }

@@ -1,8 +1,9 @@
 #pragma once
-// Internal to the signature half of the library (library.cpp, signature.cpp, schema_set.cpp and
-// the transform files): hooks initialise() installs and the scopes that feed them. Not part of
-// the library's interface.
+// Internal to the library: for the signature half (library.cpp, signature.cpp, schema_set.cpp
+// and the transform files) the hooks initialise() installs and the scopes that feed them; for
+// both halves the one base64. Not part of the library's interface.
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,8 +66,10 @@ inline error_code fail(errc e, std::string* detail, std::string_view why) {
   return make_error_code(e);
 }
 
-// Standard base64; XML whitespace anywhere is skipped. Empty optional on bad input.
-bool base64_decode(std::string_view text, std::string& out);
+// Standard base64 (RFC 4648 §4) as XML carries it (base64.cpp, the library's only one):
+// whitespace (space, tab, CR, LF) anywhere is skipped; nothing when a character is outside the
+// alphabet, '=' is anywhere but in the last quantum, or the quanta are incomplete.
+std::optional<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 
 }  // namespace bbgw::xmlsec::detail

@@ -100,7 +100,7 @@ result<std::string> rsa_decrypt_key(xmlNodePtr encryption_method, std::string_vi
     if (!params) return fail(errc::decryption_failed, detail, "several OAEPparams");
     if (*params) {
       auto text = text_of(*params);
-      auto label = text ? base64_decode(*text) : std::nullopt;
+      auto label = text ? detail::base64_decode(*text) : std::nullopt;
       if (!label) return fail(errc::decryption_failed, detail, "OAEPparams is not base64");
       oaep.label = std::move(*label);
     }

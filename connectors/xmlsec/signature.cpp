@@ -4,7 +4,9 @@
 // (enabled transforms and URI types) so that nothing outside them can execute.
 #include "xmlsec/signature.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include <xmlsec/keys.h>
 #include <xmlsec/openssl/evp.h>
@@ -28,10 +30,35 @@ struct dsig_ctx_deleter {
 };
 using dsig_ctx_ptr = std::unique_ptr<xmlSecDSigCtx, dsig_ctx_deleter>;
 
+// xmlSecTransformIdListFindByHref compares the href with every registered klass in turn, and
+// verify() enables about twenty transforms per call: the list is indexed by href once per thread
+// (again if it ever grows), with the same answer: the first klass in list order with that href
+// and the usage.
 xmlSecTransformId transform_by_href(std::string_view href, xmlSecTransformUsage usage) {
-  std::string const h(href);
-  return xmlSecTransformIdListFindByHref(xmlSecTransformIdsGet(),
-                                         reinterpret_cast<xmlChar const*>(h.c_str()), usage);
+  struct entry {
+    std::string_view href;
+    xmlSecTransformId id;
+  };
+  thread_local std::vector<entry> index;
+  thread_local xmlSecSize indexed = 0;
+  xmlSecPtrListPtr list = xmlSecTransformIdsGet();
+  xmlSecSize const n = xmlSecPtrListGetSize(list);
+  if (n != indexed || index.empty()) {
+    index.clear();
+    for (xmlSecSize i = 0; i < n; ++i) {
+      auto id = static_cast<xmlSecTransformId>(xmlSecPtrListGetItem(list, i));
+      if (id != xmlSecTransformIdUnknown && id->href != nullptr)
+        index.push_back({reinterpret_cast<char const*>(id->href), id});
+    }
+    std::stable_sort(index.begin(), index.end(),
+                     [](entry const& a, entry const& b) { return a.href < b.href; });
+    indexed = n;
+  }
+  auto it = std::lower_bound(index.begin(), index.end(), href,
+                             [](entry const& e, std::string_view h) { return e.href < h; });
+  for (; it != index.end() && it->href == href; ++it)
+    if ((it->id->usage & usage) != 0) return it->id;
+  return xmlSecTransformIdUnknown;
 }
 
 // An xmlsec key holding (a reference to) the caller's EVP_PKEY; xmlsec owns the result.
@@ -120,8 +147,9 @@ result<signature_view> read_signature(xmlNodePtr signature, std::string* detail)
     c = next_element(c->next);
     if (!is(c, ns_ds, "DigestValue")) return malformed("DigestValue missing");
     auto text = text_of(c);
-    if (!text || !detail::base64_decode(*text, ref.digest_value))
-      return malformed("DigestValue is not base64");
+    auto digest = text ? detail::base64_decode(*text) : std::nullopt;
+    if (!digest) return malformed("DigestValue is not base64");
+    ref.digest_value = std::move(*digest);
     if (next_element(c->next) != nullptr) return malformed("unexpected element in Reference");
     v.references.push_back(std::move(ref));
   }

@@ -1,42 +1,9 @@
-// Small shared pieces of the XML Encryption files: base64 and algorithm look-ups by URI.
+// Small shared pieces of the XML Encryption files: algorithm look-ups by URI.
 #include "xmlsec/xenc_detail.hpp"
 
 #include <openssl/crypto.h>
 
 namespace bbgw::xmlsec::xenc_detail {
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    clean.push_back(c);
-  }
-  if (clean.size() % 4 != 0) return std::nullopt;
-  if (clean.empty()) return std::string{};
-  std::string out(clean.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<unsigned char const*>(clean.data()),
-                          static_cast<int>(clean.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the '=' padding as zero bytes.
-  std::size_t pad = 0;
-  if (clean.back() == '=') ++pad;
-  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') ++pad;
-  // '=' is only valid at the end.
-  if (clean.find('=') < clean.size() - pad) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<unsigned char const*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 EVP_MD const* digest_by_uri(std::string_view uri) {
   if (uri == uri::sha1) return EVP_sha1();

@@ -1,7 +1,8 @@
 #pragma once
 // Internal to the XML Encryption files (encryption.cpp, key_transport.cpp, ecdh_es.cpp,
 // aes_gcm.cpp, aes_key_wrap.cpp, aes_cbc.cpp, encrypted_key_builder.cpp): namespace URIs,
-// base64, OpenSSL look-ups by algorithm URI. Not part of the library's interface.
+// OpenSSL look-ups by algorithm URI (base64 is detail::base64_* of internal.hpp). Not part of the
+// library's interface.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "bbgw/result.hpp"
 #include "xmlsec/algorithms.hpp"
 #include "xmlsec/errc.hpp"
+#include "xmlsec/internal.hpp"
 #include "xmlsec/key.hpp"
 
 namespace bbgw::xmlsec::xenc_detail {
@@ -38,10 +40,6 @@ inline error_code fail(errc e, std::string* detail, std::string_view why) {
   if (detail) *detail = std::string(why);
   return make_error_code(e);
 }
-
-// Standard base64; XML whitespace (space, tab, CR, LF) anywhere is skipped.
-std::optional<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
 
 // A digest by its XML-DSig / XML-Enc URI (sha1, sha224, sha256, sha384, sha512), or nullptr.
 EVP_MD const* digest_by_uri(std::string_view uri);

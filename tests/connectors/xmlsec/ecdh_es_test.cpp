@@ -110,6 +110,35 @@ TEST(ecdh_es, a_tampered_originator_point_or_wrapped_key_fails) {
   }
 }
 
+// The originator's point is validated before the agreement (on the curve, coordinates below the
+// field prime); an invalid point must never reach ECDH (invalid-curve attacks).
+TEST(ecdh_es, an_invalid_p256_originator_point_is_refused_before_the_agreement) {
+  auto policy = algorithm_policy::eidas(false);
+  auto v = load_vector("ecdh-p256-kw256");
+  xmlNodePtr pk = find(v.encrypted_key, "http://www.w3.org/2009/xmldsig11#", "PublicKey");
+  auto const good = base64(*text_of(pk));
+  ASSERT_EQ(good.size(), 65u);
+  // The vector's own point is accepted.
+  ASSERT_TRUE(decrypt_key(v.encrypted_key, load_key("ec-p256"), policy));
+  auto refused = [&](std::string const& point, char const* what) {
+    set_text(pk, to_base64(point));
+    std::string detail;
+    auto r = decrypt_key(v.encrypted_key, load_key("ec-p256"), policy, &detail);
+    ASSERT_FALSE(r) << what;
+    EXPECT_EQ(r.error(), errc::decryption_failed) << what;
+    EXPECT_NE(detail.find("not on the curve"), std::string::npos) << what << ": " << detail;
+  };
+  auto off = good;
+  off[64] = static_cast<char>(off[64] ^ 0x01);  // y changed: off the curve
+  refused(off, "off the curve");
+  // x = p (the P-256 field prime): out of range even though x mod p = 0 may lie on the curve.
+  std::string const p256_p =
+      "\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+  refused("\x04" + p256_p + good.substr(33), "x = p");
+  refused("\x04" + std::string(64, '\0'), "all zero (the point at infinity is not encodable)");
+}
+
 TEST(ecdh_es, changed_kdf_parameters_derive_another_key) {
   auto v = load_vector("ecdh-p256-kw128");
   xmlNodePtr params = find(v.encrypted_key, "http://www.w3.org/2009/xmlenc11#", "ConcatKDFParams");

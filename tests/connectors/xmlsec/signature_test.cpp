@@ -3,6 +3,7 @@
 #include "xmlsec/signature.hpp"
 
 #include <functional>
+#include <thread>
 
 #include "xmlsec/errc.hpp"
 #include "xsig_test_support.hpp"
@@ -62,6 +63,25 @@ TEST(verify, xmlsec1_cli_rsa_sha256) {
   EXPECT_EQ(ref.transforms, (std::vector<std::string>{std::string(uri::enveloped_signature),
                                                       std::string(uri::exc_c14n)}));
   EXPECT_TRUE(is(ref.reference_node, ns_ds, "Reference"));
+}
+
+// verify() looks transforms up through a per-thread index of xmlsec's transform list: another
+// thread (with its own index) gets the same answers, refusals included.
+TEST(verify, same_result_on_another_thread) {
+  auto run = [] {
+    auto ok = check(read_file(vectors() / "xmlsec1-rsa-sha256.xml"), saml_id, {load("rsa2048.crt")},
+                    eidas_pkcs1);
+    auto refused = check(read_file(vectors() / "xmlsec1-rsa-sha256.xml"), saml_id,
+                         {load("rsa2048.crt")}, eidas_strict);
+    return std::make_pair(static_cast<bool>(ok.r), refused.r ? error_code{} : refused.r.error());
+  };
+  auto here = run();
+  std::pair<bool, error_code> there;
+  std::thread t([&] { there = run(); });
+  t.join();
+  EXPECT_TRUE(here.first);
+  EXPECT_EQ(here, there);
+  EXPECT_EQ(there.second, errc::algorithm_not_allowed);
 }
 
 TEST(verify, rsa_pkcs1_refused_when_eidas_policy_excludes_it) {
