@@ -64,6 +64,9 @@ struct kafka_relay::state {
   std::mutex mu;
   std::condition_variable cv;
   bool woken = false;
+  // Set by the first wake() after the relay last waited: later ones (one per commit) then cost
+  // an atomic exchange instead of taking `mu` and signalling `cv` while the relay is busy.
+  std::atomic<bool> wake_pending{false};
   bool stopping = false;
   steady::time_point stop_deadline{};
   std::thread thread;
@@ -318,6 +321,8 @@ kafka_relay::status kafka_relay::current() const {
 }
 
 bool kafka_relay::wake() {
+  // `woken` stays set until the relay's next wait, so a skipped wake-up is never lost.
+  if (s_->wake_pending.exchange(true)) return s_->running.load();
   {
     std::lock_guard lock(s_->mu);
     s_->woken = true;
@@ -349,6 +354,8 @@ void kafka_relay::run() {
     if (s.stopping) until = std::min(until, s.stop_deadline);
     s.cv.wait_until(lock, until, [&] { return s.woken || s.stopping; });
     s.woken = false;
+    // Before the next fetch: a commit after this point wakes the relay again.
+    s.wake_pending.store(false);
   };
   auto enter_backoff = [&](steady::time_point now) {
     retry_at = now + backoff;

@@ -1,5 +1,6 @@
 #include "events/outbox_sink.hpp"
 
+#include <memory>
 #include <vector>
 
 #include "store/outbox_payload.hpp"
@@ -23,6 +24,23 @@ bbgw::result<void> outbox_sink::publish(bbgw::cloud_event const& ev) {
   auto r = store_.transact([&](bbgw::unit_of_work& uow) { return emit(uow, ev, p); });
   if (r && after_commit_) after_commit_();
   return r;
+}
+
+void outbox_sink::publish_async(bbgw::cloud_event ev, completion done) {
+  // The transaction runs later on the store's thread: it owns the event and its serialised form.
+  struct pending {
+    bbgw::cloud_event ev;
+    storage::outbox_payload p;
+  };
+  auto owned = std::make_shared<pending>();
+  owned->p = storage::make_outbox_payload(ev);
+  owned->ev = std::move(ev);
+  store_.transact_async([owned](bbgw::unit_of_work& uow) { return emit(uow, owned->ev, owned->p); },
+                        // A copy of after_commit: the completion does not need this sink.
+                        [after = after_commit_, done = std::move(done)](bbgw::result<void> r) {
+                          if (r && after) after();
+                          done(r);
+                        });
 }
 
 bbgw::result<void> outbox_sink::publish(std::span<bbgw::cloud_event const> events) {

@@ -16,6 +16,8 @@ class outbox_sink final : public bbgw::event_sink {
 
   bbgw::result<void> publish(bbgw::cloud_event const& ev) override;
   bbgw::result<void> publish(std::span<bbgw::cloud_event const> events) override;
+  // Serialises here, then store::transact_async: `done` runs on the store's thread.
+  void publish_async(bbgw::cloud_event ev, completion done) override;
 
  private:
   bbgw::store& store_;

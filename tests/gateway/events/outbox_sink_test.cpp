@@ -2,7 +2,11 @@
 #include "events/outbox_sink.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -89,6 +93,48 @@ TEST_F(OutboxSink, ABatchIsPublishedWholeInOrderOrNotAtAll) {
   ASSERT_TRUE(recs);
   EXPECT_EQ(recs->size(), 3u) << "c-0 must not be stored when its batch failed";
   EXPECT_EQ(notified, 1);
+}
+
+TEST_F(OutboxSink, PublishAsyncCompletesOnlyOnceDurableAndReportsFailures) {
+  std::atomic<int> notified{0};
+  bbgw::events::outbox_sink sink(*store_, [&] { ++notified; });
+  bbgw::cloud_event ev;
+  ev.id = "a-1";
+  ev.source = "/bbgw/test";
+  ev.type = "eu.bbgateway.test.emitted.v1";
+  ev.family = "test";
+  ev.partitionkey = "k";
+  ev.data = boost::json::object{{"seq", 0}, {"note", "n"}};
+  auto const expected = bbgw::to_structured_json(ev);
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<bbgw::result<void>> outcomes;
+  std::vector<std::thread::id> threads;
+  auto done = [&](bbgw::result<void> r) {
+    std::lock_guard lock(m);
+    outcomes.push_back(r);
+    threads.push_back(std::this_thread::get_id());
+    cv.notify_all();
+  };
+  sink.publish_async(ev, done);
+  sink.publish_async(ev, done);  // the same id again: its own transaction, refused alone
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return outcomes.size() == 2; }));
+  }
+  for (auto id : threads)
+    EXPECT_NE(id, std::this_thread::get_id()) << "completed on the store's thread, not inline";
+  EXPECT_TRUE(outcomes[0]) << "the first publish is committed";
+  ASSERT_FALSE(outcomes[1]);
+  EXPECT_EQ(outcomes[1].error(), bbgw::error_code(bbgw::storage::errc::duplicate_event));
+  EXPECT_EQ(notified.load(), 1) << "after_commit only for the committed one";
+  // Completed means durable: the committed event is in the outbox, serialised as publish() does.
+  auto recs = store_->fetch_undelivered(0, 10);
+  ASSERT_TRUE(recs);
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ((*recs)[0].id, "a-1");
+  EXPECT_EQ((*recs)[0].payload, expected);
 }
 
 }  // namespace
