@@ -120,8 +120,10 @@ result<void> attributes(acs_context& c) {
       if (!name) continue;
       auto vals = xmlsec::children(a, ns::saml, "AttributeValue");
       if (vals.empty()) continue;
+      // Every value is read whole (a comment inside any of them is refused); the first is used.
+      for (auto v : vals)
+        if (!xmlsec::text_of(v)) return refuse(c, "an AttributeValue has unexpected content");
       auto t = xmlsec::text_of(vals[0]);
-      if (!t) return refuse(c, "an AttributeValue has unexpected content");
       if (std::any_of(values.begin(), values.end(),
                       [&](auto const& v) { return v.first == *name; }))
         return refuse(c, "an attribute appears twice");

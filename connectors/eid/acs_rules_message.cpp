@@ -93,6 +93,10 @@ result<void> status(acs_context& c) {
   auto colon = value.rfind(':');
   c.status_reason = colon == std::string::npos ? value : value.substr(colon + 1);
   if (c.status_reason.empty()) c.status_reason = "unknown_status";
+  // Only the node's own (signed) answer may end a login with a `login failed` event: an
+  // unsigned error Response changes nothing, like any other refused Response.
+  if (!c.response_signed)
+    return refuse(c, "a non-success Response (" + c.status_reason + ") without a signature");
   c.detail = "the node answered " + c.status_reason;
   return errc::login_failed;
 }

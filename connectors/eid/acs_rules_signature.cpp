@@ -23,6 +23,12 @@ result<void> verify_enveloped(acs_context& c, xmlNodePtr element, bool& signed_o
   auto sig = xmlsec::only_child(element, ns::ds, "Signature");
   if (!sig) return refuse(c, std::string(what) + " has several signatures");
   if (!*sig) return {};
+  // Keys come from the metadata only; a RetrievalMethod (network, other elements) in the
+  // signature's KeyInfo is an attack shape, refused rather than ignored.
+  if (auto ki = xmlsec::only_child(*sig, ns::ds, "KeyInfo"); ki && *ki)
+    for (auto n = (*ki)->children; n; n = n->next)
+      if (xmlsec::is(n, ns::ds, "RetrievalMethod"))
+        return refuse(c, std::string(what) + " signature KeyInfo has a RetrievalMethod");
   std::string why;
   xmlsec::verify_options opts;
   opts.policy = c.policy;
@@ -52,9 +58,23 @@ result<void> decrypt(acs_context& c) {
   if (!xmlsec::children(c.response, ns::saml, "Assertion").empty())
     return refuse(c, "an Assertion beside an EncryptedAssertion");
   if (!c.decryption_key) return refuse(c, "no decryption key");
+  // AES-CBC (Lasso's only content cipher) is refused with a message naming the allowance.
+  if (auto data = xmlsec::only_child(enc[0], ns::xenc, "EncryptedData"); data && *data)
+    if (auto m = xmlsec::only_child(*data, ns::xenc, "EncryptionMethod"); m && *m) {
+      auto alg = xmlsec::attribute(*m, "Algorithm").value_or("");
+      for (auto cbc : cbc_uris)
+        if (alg == cbc && !c.policy->allows(c.policy->data_encryption, alg))
+          return refuse(c, "EncryptedAssertion: AES-CBC content encryption (" + alg +
+                               ") is refused; connectors.eid.node.allow_cbc_encryption allows "
+                               "it for this node");
+    }
   std::string why;
   auto a = xmlsec::decrypt_element(*c.doc, enc[0], *c.decryption_key, *c.policy, {}, &why);
-  if (!a) return refuse(c, "EncryptedAssertion: " + (why.empty() ? a.error().message() : why));
+  if (!a) {
+    if (why.find("OAEP digest " + std::string(xmlsec::uri::sha1)) != std::string::npos)
+      why += "; connectors.eid.node.allow_oaep_sha1 allows it for this node";
+    return refuse(c, "EncryptedAssertion: " + (why.empty() ? a.error().message() : why));
+  }
   c.assertion_was_encrypted = true;
   xmlsec::id_attribute const ids[] = {{"", "ID"}};
   if (auto r = c.doc->register_ids(ids); !r)

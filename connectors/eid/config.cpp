@@ -119,6 +119,8 @@ std::optional<eid_config> read_config(config_reader& r) {
     node.refresh_interval =
         n.duration("refresh_interval", node.refresh_interval, std::chrono::seconds(1));
     node.legacy_algorithms = n.boolean("legacy_algorithms", false);
+    node.allow_cbc_encryption = n.boolean("allow_cbc_encryption", false);
+    node.allow_oaep_sha1 = n.boolean("allow_oaep_sha1", false);
     node.country = n.string("country", "");
     if (!node.country.empty() &&
         (node.country.size() != 2 || !std::all_of(node.country.begin(), node.country.end(),

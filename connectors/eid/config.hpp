@@ -38,7 +38,11 @@ struct node_config {
   std::string trust_anchor;                     // PEM certificate verifying the metadata
   std::chrono::milliseconds refresh_interval{3600 * 1000};
   bool legacy_algorithms = false;  // rsa-sha1 / RSA-1024: test corpora only
-  std::string country;             // reported in events; default from metadata or "XX"
+  // Nodes that cannot encrypt the eIDAS way (Lasso: AES-CBC content, RSA-OAEP-MGF1P with the
+  // default SHA-1 OAEP digest). Each allowance is off by default; rsa-1_5 is never accepted.
+  bool allow_cbc_encryption = false;  // aes128/192/256-cbc for the EncryptedAssertion
+  bool allow_oaep_sha1 = false;       // SHA-1 as the OAEP digest (not as MGF1 of xmlenc11)
+  std::string country;                // reported in events; default from metadata or "XX"
 };
 
 struct oidc_client {

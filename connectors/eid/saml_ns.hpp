@@ -16,9 +16,14 @@ inline constexpr std::string_view redirect_binding =
     "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 inline constexpr std::string_view success = "urn:oasis:names:tc:SAML:2.0:status:Success";
 inline constexpr std::string_view bearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+inline constexpr std::string_view xenc = "http://www.w3.org/2001/04/xmlenc#";
 }  // namespace bbgw::eid::ns
 
 namespace bbgw::eid {
+// The XML-Enc 1.0 AES-CBC content ciphers: only under node.allow_cbc_encryption.
+inline constexpr std::string_view cbc_uris[] = {"http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+                                                "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
+                                                "http://www.w3.org/2001/04/xmlenc#aes256-cbc"};
 // xs:dateTime as SAML uses it (UTC "Z", optional fraction; offsets accepted); nothing if bad.
 std::optional<sys_time> parse_saml_time(std::string_view s);
 }  // namespace bbgw::eid

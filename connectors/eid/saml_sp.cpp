@@ -79,10 +79,16 @@ struct saml_sp::impl {
         policy(xmlsec::algorithm_policy::eidas(true)) {
     // The old toolkits' SHA-1 / RSA-1024 only when explicitly configured (test corpora).
     if (c.node.legacy_algorithms) policy = xmlsec::algorithm_policy::legacy(policy);
+    // Per-node allowances for nodes that cannot do AES-GCM / a SHA-2 OAEP digest (Lasso).
+    // Only the content cipher and the OAEP digest widen: never rsa-1_5, never SHA-1 elsewhere.
+    if (c.node.allow_cbc_encryption)
+      for (auto u : cbc_uris) policy.data_encryption.emplace_back(u);
+    if (c.node.allow_oaep_sha1) policy.key_transport.emplace_back(xmlsec::uri::sha1);
     std::filesystem::path dir = c.schemas_dir;
     std::vector<std::filesystem::path> files{
         dir / "saml/saml-schema-protocol-2.0.xsd", dir / "saml/saml-schema-assertion-2.0.xsd",
-        dir / "saml/xmldsig-core-schema.xsd", dir / "saml/xenc-schema.xsd",
+        dir / "saml/xmldsig-core-schema.xsd",      dir / "saml/xenc-schema.xsd",
+        dir / "saml/xenc-schema-11.xsd",  // xenc11:MGF etc. inside EncryptionMethod
         dir / "eidas/saml_eidas_extension.xsd"};
     std::string why;
     auto s = xmlsec::schema_set::load(files, &why);
@@ -228,12 +234,15 @@ response saml_sp::acs(request const& r) {
         .make_counter("bbgw_eid_acs_rejections_total", "SAML Responses refused, by rule",
                       {{"rule", std::string(rule)}})
         .inc();
-    m.ctx.log.warn("eid: SAML Response refused",
-                   {{"rule", std::string(rule)}, {"detail", detail}, {"request_id", r.request_id}});
-    return m.failed(request_id, rule,
-                    "The answer of the national eID service could not be accepted. Please start "
-                    "the login again.",
-                    r.request_id);
+    m.ctx.log.warn("eid: SAML Response refused", {{"rule", std::string(rule)},
+                                                  {"detail", detail},
+                                                  {"in_response_to", request_id},
+                                                  {"request_id", r.request_id}});
+    // A refused Response changes nothing: no event, no code, and the pending login it names
+    // stays (anyone can post to the ACS; a forged Response must not end someone's login).
+    return page(403, "Login failed",
+                "The answer of the national eID service could not be accepted. Please start "
+                "the login again.");
   };
   auto form = parse_form(r.body);
   std::optional<std::string> b64;

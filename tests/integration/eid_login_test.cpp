@@ -17,6 +17,7 @@ namespace {
 namespace json = boost::json;
 
 std::string const node_script = BBGW_SOURCE_DIR "/tests/connectors/eid/pysaml2_node.py";
+std::string const lasso_script = BBGW_SOURCE_DIR "/tests/connectors/eid/lasso_node.py";
 std::string const rp_script = BBGW_SOURCE_DIR "/tests/integration/eid_rp.py";
 
 void must(std::string const& cmd) {
@@ -28,13 +29,16 @@ struct eid_gateway {
   std::filesystem::path dir = make_temp_dir("bbgw-eid-it");
   std::string f(std::string const& n) const { return (dir / n).string(); }
   std::unique_ptr<gateway> gw;
+  std::string node;  // the node's script
 
-  eid_gateway() {
+  // `node_extra`: more lines of connectors.eid.node (6 spaces deep).
+  explicit eid_gateway(std::string node_script_ = node_script, std::string const& node_extra = "")
+      : node(std::move(node_script_)) {
     for (auto n : {"sp-sign", "sp-enc"})
       must("openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=" + std::string(n) +
            " -keyout " + f(std::string(n) + ".key") + " -out " + f(std::string(n) + ".crt"));
     must("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + f("oidc.key"));
-    must("/usr/bin/python3 " + node_script + " setup " + dir.string() + " https://node.test");
+    must("/usr/bin/python3 " + node + " setup " + dir.string() + " https://node.test");
     std::string eid =
         "  eid:\n"
         "    enabled: true\n"
@@ -60,8 +64,7 @@ struct eid_gateway {
         f("idp-metadata.xml") +
         "\n"
         "      trust_anchor: " +
-        f("idp.crt") +
-        "\n"
+        f("idp.crt") + "\n" + node_extra +
         "    oidc:\n"
         "      signing_key: " +
         f("oidc.key") +
@@ -81,9 +84,9 @@ struct eid_gateway {
   }
 
   json::object login(std::string const& opts = "") {
-    auto [rc, out] =
-        run_command("/usr/bin/python3 " + rp_script + " " + gw->url() + " http://gw.test " +
-                    dir.string() + " " + f("sp-metadata.xml") + " " + opts + " 2>" + f("rp.err"));
+    auto [rc, out] = run_command("/usr/bin/python3 " + rp_script + " " + gw->url() +
+                                 " http://gw.test " + dir.string() + " " + f("sp-metadata.xml") +
+                                 " --node " + node + " " + opts + " 2>" + f("rp.err"));
     if (rc != 0) throw std::runtime_error("rp failed: " + read_file(dir / "rp.err"));
     return json::parse(out).as_object();
   }
@@ -124,6 +127,33 @@ TEST(EidLogin, PysamlNodeAndAuthlibRelyingPartyCompleteTheCodeFlow) {
     EXPECT_EQ(l.find("Javier"), std::string::npos) << l;
     EXPECT_EQ(l.find("99999999R"), std::string::npos) << l;
   }
+}
+
+// Lasso as the node, its AES-256-CBC + RSA-OAEP-MGF1P (SHA-1 digest) encryption allowed for this
+// node by config: signed and encrypted, through the real gateway, verified by jwcrypto.
+TEST(EidLogin, LassoNodeSignedAndEncryptedCompletesTheCodeFlow) {
+  eid_gateway e(lasso_script,
+                "      allow_cbc_encryption: true\n"
+                "      allow_oaep_sha1: true\n");
+  auto r = e.login("--encrypt cbc");
+  ASSERT_FALSE(r.contains("error")) << json::serialize(r);
+  auto const& c = r.at("claims").as_object();
+  EXPECT_EQ(c.at("acr"), "http://eidas.europa.eu/LoA/substantial");
+  EXPECT_EQ(c.at("given_name"), "Javier");
+  EXPECT_EQ(c.at("birthdate"), "1965-01-01");
+  auto recs = consume(e.gw->bootstrap(), "bbgw.eid", 1, 20s);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(json::parse(recs[0].value).at("type"), "eu.bbgateway.eid.login.succeeded.v1");
+  EXPECT_EQ(recs[0].value.find("Javier"), std::string::npos);  // nothing released by default
+}
+
+// The same without the allowances: refused, and nothing reaches Kafka.
+TEST(EidLogin, LassoCbcEncryptionIsRefusedByDefault) {
+  eid_gateway e(lasso_script);
+  auto r = e.login("--encrypt cbc");
+  EXPECT_EQ(r.at("error"), "acs refused");
+  EXPECT_EQ(r.at("status").as_int64(), 403);
+  EXPECT_TRUE(consume(e.gw->bootstrap(), "bbgw.eid", 1, 2s).empty());
 }
 
 TEST(EidLogin, NodeFailureIsAPageAndALoginFailedEvent) {

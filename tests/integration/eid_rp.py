@@ -3,7 +3,8 @@
 eID connector, with pysaml2 (tests/connectors/eid/pysaml2_node.py) as the eIDAS node, browser-less
 over real HTTP; the ID token is verified against /oidc/jwks with python3-jwcrypto.
 
-  eid_rp.py GATEWAY_URL ISSUER NODE_DIR SP_METADATA [pysaml2 respond options...]
+  eid_rp.py GATEWAY_URL ISSUER NODE_DIR SP_METADATA [--node NODE_SCRIPT] [respond options...]
+  (NODE_SCRIPT: pysaml2_node.py by default, or lasso_node.py; same command line)
 Prints one JSON object: {"claims": ..., "userinfo": ..., "kid": ...} or {"error": ...}.
 """
 import html
@@ -20,6 +21,8 @@ from jwcrypto import jwk, jwt
 gw, issuer, node_dir, sp_md = sys.argv[1:5]
 extra = sys.argv[5:]
 node = __file__.rsplit("/", 2)[0] + "/connectors/eid/pysaml2_node.py"
+if extra[:1] == ["--node"]:
+    node, extra = extra[1], extra[2:]
 redirect = "http://127.0.0.1:9/cb"
 
 disc = requests.get(gw + "/.well-known/openid-configuration", timeout=10).json()

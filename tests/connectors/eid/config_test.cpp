@@ -35,6 +35,8 @@ TEST(EidConfig, DefaultsFollowThePublicBaseUrl) {
   EXPECT_EQ(c.clock_skew, std::chrono::seconds(60));
   EXPECT_EQ(c.oidc.code_ttl, std::chrono::seconds(60));
   EXPECT_FALSE(c.node.legacy_algorithms);
+  EXPECT_FALSE(c.node.allow_cbc_encryption);  // Lasso-style encryption is opt-in per node
+  EXPECT_FALSE(c.node.allow_oaep_sha1);
   EXPECT_TRUE(c.event_claims.empty());  // events carry no attribute values by default
   ASSERT_EQ(c.oidc.clients.size(), 2u);
   EXPECT_EQ(c.oidc.clients[0].sector, "web");
@@ -72,6 +74,17 @@ TEST(EidConfig, ErrorsNameTheKey) {
   EXPECT_EQ(error_key(k.yaml("node: {metadata_file: " + k.f("sp-sign.crt") + "}\n")),
             "connectors.eid.node.trust_anchor");
   EXPECT_EQ(error_key(k.yaml("events: {release: [password]}\n")), "connectors.eid.events.release");
+  EXPECT_EQ(error_key(k.yaml("node: {allow_cbc_encryption: maybe}\n")),
+            "connectors.eid.node.allow_cbc_encryption");
+  EXPECT_EQ(error_key(k.yaml("node: {allow_oaep_sha1: 2}\n")),
+            "connectors.eid.node.allow_oaep_sha1");
+}
+
+TEST(EidConfig, NodeEncryptionAllowancesAreRead) {
+  key_files k;
+  auto c = test::read(k.yaml("node: {allow_cbc_encryption: true, allow_oaep_sha1: true}\n"));
+  EXPECT_TRUE(c.node.allow_cbc_encryption);
+  EXPECT_TRUE(c.node.allow_oaep_sha1);
 }
 
 TEST(EidConfig, PairwiseSecretIsMaskedInTheEffectiveConfig) {

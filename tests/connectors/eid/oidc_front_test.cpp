@@ -362,6 +362,21 @@ TEST_F(OidcFront, ALoginCompletesOnce) {
   EXPECT_EQ(svc.db.outbox().size(), 1u);
 }
 
+// Default release policy: none. The login event carries no attribute value at all, although
+// the client's ID token gets them.
+TEST_F(OidcFront, EventsCarryNoAttributeValuesByDefault) {
+  front.authorize(
+      get("client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+          "&response_type=code&scope=openid+profile"));
+  ASSERT_EQ(front.complete(started.back().request_id, person(), "r").status, 302u);
+  auto ev = svc.db.outbox().back();
+  EXPECT_EQ(ev.type, succeeded_type);
+  EXPECT_FALSE(ev.data.as_object().contains("claims"));
+  auto text = boost::json::serialize(ev.data);
+  for (auto const& [name, value] : person().attributes)
+    EXPECT_EQ(text.find(value), std::string::npos) << name;
+}
+
 TEST_F(OidcFront, ReleasePolicyPutsListedClaimsInEvents) {
   auto c2 = test::read(keys.yaml("events: {release: [given_name]}\n"));
   oidc_front f2{c2, svc.ctx, es256_signer::from_pem_file(keys.f("oidc.key")),

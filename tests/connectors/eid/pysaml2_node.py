@@ -9,7 +9,8 @@
       and prints the base64 SAMLResponse pysaml2 makes for it.
       options: --sign response|assertion|both  --status Success|RequestDenied
                --loa URI  --omit ATTRIBUTE_URI  --replace OLD NEW (re-signs the assertion)
-               --encrypt gcm|cbc (EncryptedAssertion for our encryption certificate)
+               --encrypt gcm|gcm-xenc11|cbc (EncryptedAssertion for our encryption certificate;
+                 gcm-xenc11: key transport xmlenc11#rsa-oaep + xenc11:MGF mgf1sha256)
 """
 import argparse
 import base64
@@ -71,7 +72,7 @@ def setup(a):
         f.write(str(signed))
 
 
-def encrypt_gcm(resp, sp_metadata):
+def encrypt_gcm(resp, sp_metadata, xenc11=False):
     """The eIDAS profile, made with python3-cryptography (xmlsec1 1.2 has no xmlenc11 rsa-oaep):
     the signed Assertion → AES-256-GCM, the key → RSA-OAEP-MGF1P with SHA-256 for
     the encryption certificate of our SP metadata, inside saml:EncryptedAssertion."""
@@ -93,23 +94,31 @@ def encrypt_gcm(resp, sp_metadata):
     cek = os.urandom(32)
     iv = os.urandom(12)
     ct = iv + AESGCM(cek).encrypt(iv, assertion.encode(), None)
-    # rsa-oaep-mgf1p (MGF1 with SHA-1 by definition) with a SHA-256 OAEP digest: the xmlenc11
-    # rsa-oaep form would need the xenc11 schema for its MGF element, which schemas/ lacks.
-    ek = cert.public_key().encrypt(cek, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()),
+    # rsa-oaep-mgf1p (MGF1 with SHA-1 by definition) with a SHA-256 OAEP digest, or (xenc11)
+    # xmlenc11#rsa-oaep with an explicit xenc11:MGF mgf1sha256 and a SHA-256 digest.
+    mgf = hashes.SHA256() if xenc11 else hashes.SHA1()
+    ek = cert.public_key().encrypt(cek, padding.OAEP(mgf=padding.MGF1(mgf),
                                                      algorithm=hashes.SHA256(), label=None))
     X = "http://www.w3.org/2001/04/xmlenc#"
+    if xenc11:
+        kt = ('<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#rsa-oaep">'
+              '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+              '<xenc11:MGF xmlns:xenc11="http://www.w3.org/2009/xmlenc11#" '
+              'Algorithm="http://www.w3.org/2009/xmlenc11#mgf1sha256"/>'
+              '</xenc:EncryptionMethod>')
+    else:
+        kt = ('<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p">'
+              '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
+              '</xenc:EncryptionMethod>')
     enc = ('<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
            '<xenc:EncryptedData xmlns:xenc="%s" Type="%sElement">'
            '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>'
-           '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>'
-           '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p">'
-           '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>'
-           '</xenc:EncryptionMethod>'
+           '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>%s'
            '<xenc:CipherData><xenc:CipherValue>%s</xenc:CipherValue></xenc:CipherData>'
            '</xenc:EncryptedKey></ds:KeyInfo>'
            '<xenc:CipherData><xenc:CipherValue>%s</xenc:CipherValue></xenc:CipherData>'
            '</xenc:EncryptedData></saml:EncryptedAssertion>') % (
-        X, X, base64.b64encode(ek).decode(), base64.b64encode(ct).decode())
+        X, X, kt, base64.b64encode(ek).decode(), base64.b64encode(ct).decode())
     return resp[:m.start()] + enc + resp[end:]
 
 
@@ -158,8 +167,8 @@ def respond(a):
         sign_assertion=a.sign in ("assertion", "both"),
         sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256, **enc)
     resp = str(resp)
-    if a.encrypt == "gcm":
-        resp = encrypt_gcm(resp, a.sp_metadata)
+    if a.encrypt in ("gcm", "gcm-xenc11"):
+        resp = encrypt_gcm(resp, a.sp_metadata, xenc11=a.encrypt == "gcm-xenc11")
         rid = resp.split("Response ", 1)[1].split('ID="', 1)[1].split('"', 1)[0]
         resp = idp.sec.sign_statement(resp, "urn:oasis:names:tc:SAML:2.0:protocol:Response",
                                       node_id=rid)
@@ -190,7 +199,7 @@ def main():
     s2.add_argument("--status", default="Success")
     s2.add_argument("--loa", default="http://eidas.europa.eu/LoA/substantial")
     s2.add_argument("--omit", action="append")
-    s2.add_argument("--encrypt", choices=["gcm", "cbc"])
+    s2.add_argument("--encrypt", choices=["gcm", "gcm-xenc11", "cbc"])
     s2.add_argument("--replace", nargs=2, action="append",
                     help="replace text, then re-sign the assertion (with --sign assertion)")
     a = p.parse_args()

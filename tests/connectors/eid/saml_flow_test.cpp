@@ -2,120 +2,16 @@
 // metadata and signed AuthnRequest are read and checked by pysaml2, its signed Responses go
 // through the ACS rules, and the OIDC code flow finishes. Then pysaml2's real Responses are
 // mutated into attacks, each refused by the rule that names it.
-#include <gtest/gtest.h>
-
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-
-#include <boost/json.hpp>
-
-#include "eid/acs_rules.hpp"
-#include "eid/authn_request.hpp"
-#include "eid/codec.hpp"
-#include "eid/eid_connector.hpp"
-#include "eid_env.hpp"
+#include "saml_flow.hpp"
 
 namespace bbgw::eid {
 namespace {
 
 namespace json = boost::json;
-std::string const script = BBGW_SOURCE_DIR "/tests/connectors/eid/pysaml2_node.py";
-std::string const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-std::string const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+using namespace test;
 
-std::string run(std::string const& cmd) {
-  std::array<char, 4096> buf;
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  while (auto n = fread(buf.data(), 1, buf.size(), p.get())) out.append(buf.data(), n);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-std::string between(std::string const& s, std::string const& a, std::string const& b) {
-  auto p = s.find(a);
-  if (p == std::string::npos) return "";
-  p += a.size();
-  return s.substr(p, s.find(b, p) - p);
-}
-
-std::string param_of(std::string const& url, std::string const& name) {
-  auto f = parse_form(url.substr(url.find('?') + 1));
-  for (auto const& [k, v] : *f)
-    if (k == name) return v;
-  return "";
-}
-
-struct SamlFlow : ::testing::Test {
-  test::key_files keys;
-  test::services svc;
-  std::unique_ptr<eid_connector> conn;
-  std::string sp_metadata_file = keys.f("sp-metadata.xml");
-
-  void SetUp() override {
-    svc.clock.set(std::chrono::system_clock::now());  // pysaml2 uses the real clock
-    test::sh("/usr/bin/python3 " + script + " setup " + keys.dir.path().string() +
-             " https://node.example");
-    auto cfg =
-        test::read(keys.yaml("node:\n"
-                             "  metadata_file: " +
-                             keys.f("idp-metadata.xml") +
-                             "\n"
-                             "  trust_anchor: " +
-                             keys.f("idp.crt") + "\n"));
-    // xmlsec1 1.2.37 (under pysaml2) has no RSASSA-PSS: sign our requests with rsa-sha256 here.
-    cfg.sp.signature_method = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-    conn = std::make_unique<eid_connector>(cfg, svc.ctx);
-    request r;
-    r.method = "GET";
-    auto md = conn->sp().metadata(r);
-    ASSERT_EQ(md.status, 200u) << md.body;
-    std::ofstream(sp_metadata_file) << md.body;
-  }
-
-  // authorize → the auto-posting form's SAMLRequest (base64).
-  std::string start(std::string extra = "") {
-    request r;
-    r.method = "GET";
-    r.query =
-        "client_id=spa&redirect_uri=https%3A%2F%2Fspa.example%2Fcb&response_type=code"
-        "&scope=openid+profile&state=st&nonce=nn&code_challenge=" +
-        challenge + "&code_challenge_method=S256" + extra;
-    auto resp = conn->front().authorize(r);
-    EXPECT_EQ(resp.status, 200u) << resp.body;
-    EXPECT_NE(resp.body.find("action=\"https://node.example/sso/post\""), std::string::npos);
-    return between(resp.body, "name=\"SAMLRequest\" value=\"", "\"");
-  }
-
-  std::string node_response(std::string const& saml_request, std::string opts = "") {
-    return run("/usr/bin/python3 " + script + " respond " + keys.dir.path().string() + " " +
-               sp_metadata_file + " " + saml_request + " " + opts);
-  }
-
-  response post_acs(std::string const& b64) {
-    request r;
-    r.method = "POST";
-    r.request_id = "acs-1";
-    r.headers.add("Content-Type", "application/x-www-form-urlencoded");
-    r.body = "SAMLResponse=" + form_encode(b64) + "&RelayState=x";
-    return conn->sp().acs(r);
-  }
-
-  // The refusing rule and its detail, for failure messages.
-  std::string why() {
-    std::string out;
-    for (auto const& l : svc.log.lines())
-      for (auto const& [k, v] : l.fields)
-        if (k == "rule" || k == "detail") out += " " + k + "=" + v;
-    return out;
-  }
-  std::string xml_of(std::string const& b64) { return *base64_decode(b64); }
-  double rejected(std::string const& rule) {
-    return svc.stats.value("bbgw_eid_acs_rejections_total", {{"rule", rule}});
-  }
+struct SamlFlow : node_flow {
+  SamlFlow() : node_flow(pysaml2_script) {}
 };
 
 TEST_F(SamlFlow, AuthnRequestCarriesTheEidasElements) {
@@ -259,6 +155,47 @@ TEST_F(SamlFlow, SignedAndEncryptedResponseIsAccepted) {
   EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 0);
 }
 
+// xmlenc11#rsa-oaep with an explicit xenc11:MGF (mgf1sha256): the Response passes the schema rule
+// only because schemas/xsd/saml/xenc-schema-11.xsd declares xenc11:MGF (EncryptionMethod's
+// xs:any is strict), and is accepted end to end.
+TEST_F(SamlFlow, Xenc11RsaOaepEncryptedResponseIsAccepted) {
+  auto b64 = node_response(start(), "--sign both --encrypt gcm-xenc11");
+  auto xml = xml_of(b64);
+  ASSERT_NE(xml.find("xenc11:MGF"), std::string::npos);
+  ASSERT_NE(xml.find("http://www.w3.org/2009/xmlenc11#rsa-oaep\""), std::string::npos);
+  auto r = post_acs(b64);
+  EXPECT_EQ(r.status, 302u) << why();
+  EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 0);
+}
+
+// Malformed xenc11 elements in the same Response fail the schema rule (before any signature or
+// key is used) and change nothing.
+struct Xenc11Malformed : SamlFlow,
+                         ::testing::WithParamInterface<std::pair<std::string, std::string>> {};
+TEST_P(Xenc11Malformed, FailsTheSchemaRule) {
+  auto xml = xml_of(node_response(start(), "--sign both --encrypt gcm-xenc11"));
+  auto const& [from, to] = GetParam();
+  auto p = xml.find(from);
+  ASSERT_NE(p, std::string::npos);
+  xml.replace(p, from.size(), to);
+  auto before = state();
+  EXPECT_EQ(post_acs(base64_encode(xml)).status, 403u);
+  EXPECT_EQ(rejected("schema"), 1) << why();
+  EXPECT_EQ(state(), before);
+}
+INSTANTIATE_TEST_SUITE_P(
+    Eid, Xenc11Malformed,
+    ::testing::Values(
+        // MGF without its required Algorithm.
+        std::pair<std::string, std::string>{
+            "Algorithm=\"http://www.w3.org/2009/xmlenc11#mgf1sha256\"/>", "/>"},
+        // MGF with a child MGFType does not allow.
+        std::pair<std::string, std::string>{
+            "Algorithm=\"http://www.w3.org/2009/xmlenc11#mgf1sha256\"/>",
+            "Algorithm=\"http://www.w3.org/2009/xmlenc11#mgf1sha256\"><xenc11:Salt/></xenc11:MGF>"},
+        // An element xenc11 does not declare.
+        std::pair<std::string, std::string>{"<xenc11:MGF ", "<xenc11:MGFX "}));
+
 // Algorithm downgrade: the same with AES-CBC is refused by the eIDAS policy.
 TEST_F(SamlFlow, CbcEncryptedAssertionIsRefused) {
   auto r = post_acs(node_response(start(), "--sign both --encrypt cbc"));
@@ -385,10 +322,12 @@ TEST_P(SignedButWrong, IsRefusedByItsRule) {
   auto const& k = GetParam();
   auto b64 = node_response(start(), "--sign assertion --replace '" + k.from + "' '" + k.to + "'");
   ASSERT_FALSE(b64.empty());
+  auto before = state();
   auto r = post_acs(b64);
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(rejected(k.rule), 1);
   EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 1);
+  EXPECT_EQ(state(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -404,8 +343,15 @@ INSTANTIATE_TEST_SUITE_P(
                       "http://eidas.europa.eu/attributes/naturalperson/CurrentGivenNameX\"",
                       "attributes"},
         semantic_case{">https://node.example/metadata<", ">https://other.example/metadata<",
-                      "assertion_issuer"}),
-    [](auto const& info) { return info.param.rule; });
+                      "assertion_issuer"},
+        // A second value with a comment inside (exclusive c14n ignores comments, so the node's
+        // signature covers it): every value is read whole, not only the first.
+        semantic_case{">Javier</ns1:AttributeValue>",
+                      ">Javier</ns1:AttributeValue><ns1:AttributeValue "
+                      "xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+                      "xsi:type=\"xs:string\">Jo<!---->se</ns1:AttributeValue>",
+                      "attributes"}),
+    [](auto const& info) { return info.param.rule + "_" + std::to_string(info.index); });
 
 // Mutations of a real pysaml2 Response (signed Response and Assertion), not re-signed.
 struct mutation_case {
@@ -429,12 +375,14 @@ TEST_P(Mutated, IsRefusedByTheRightRule) {
     bad.replace(p, m.from.size(), m.to);
   }
   ASSERT_NE(bad, xml) << "mutation did not apply";
+  auto before = state();
   auto r = post_acs(base64_encode(bad));
   EXPECT_EQ(r.status, 403u);
   double n = 0;
   for (auto const& rl : m.rules) n += rejected(rl);
   EXPECT_EQ(n, 1);
   EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 1);
+  EXPECT_EQ(state(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -473,10 +421,11 @@ TEST_F(SamlFlow, SignatureWrappingWithASecondAssertionIsRefused) {
   evil.replace(evil.find(">Javier<"), 8, ">Mallory<");
   auto wrapped = xml;
   wrapped.insert(open, evil);
+  auto before = state();
   auto r = post_acs(base64_encode(wrapped));
   EXPECT_EQ(r.status, 403u);
   EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 1);
-  EXPECT_EQ(svc.db.outbox().back().type, failed_type);
+  EXPECT_EQ(state(), before);  // a refused Response emits nothing and keeps the pending login
 }
 
 }  // namespace
