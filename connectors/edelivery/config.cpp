@@ -65,6 +65,11 @@ pmode read_pmode(config_reader r) {
     t.finish();
     p.tls = tls;
   }
+  for (auto const& f : r.strings("tls_client_certificates", {})) {
+    auto k = xmlsec::key::from_pem_file(f);
+    if (!k || !k->certificate()) r.fail("tls_client_certificates", "not a PEM certificate: " + f);
+    p.tls_client_certificates.push_back(k->certificate_der());
+  }
   p.mep = r.choice("mep", "one-way", {"one-way"});
   p.binding = r.choice("binding", "push", {"push"});
   {
@@ -113,6 +118,7 @@ std::optional<edelivery_config> read_config(config_reader& r) {
                                          "max_xml_bytes",
                                          "max_decompressed_size",
                                          "max_compression_ratio",
+                                         "timestamp_skew",
                                          "pmodes"};
   if (!r.boolean("enabled", false)) {
     for (auto k : keys) (void)r.raw(k);
@@ -133,6 +139,8 @@ std::optional<edelivery_config> read_config(config_reader& r) {
       static_cast<std::size_t>(r.size("max_header_bytes", c.mime.max_header_bytes));
   c.max_xml_bytes = r.size("max_xml_bytes", c.max_xml_bytes);
   c.max_submit_bytes = r.size("max_submit_size", c.max_submit_bytes);
+  c.timestamp_skew = std::chrono::duration_cast<std::chrono::seconds>(
+      r.duration("timestamp_skew", c.timestamp_skew));
   c.gunzip.max_output_bytes = r.size("max_decompressed_size", c.gunzip.max_output_bytes);
   c.gunzip.max_ratio = static_cast<std::size_t>(r.integer("max_compression_ratio", 200, 1, 100000));
   for (auto& pr : r.list("pmodes")) c.pmodes.push_back(read_pmode(std::move(pr)));

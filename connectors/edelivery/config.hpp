@@ -40,6 +40,9 @@ struct pmode {
   // (partner_certificates[0]) encrypts and verifies its receipts
   std::string endpoint;           // the partner's AS4 URL; empty = a receiving PMode
   std::optional<client_tls> tls;  // https endpoint: trust and optional client certificate
+  // receiving: when set, a message for this PMode must arrive over a TLS connection whose
+  // verified client certificate is one of these (DER; from PEM files), else EBMS:0101.
+  std::vector<std::string> tls_client_certificates;
   // reliability
   std::chrono::milliseconds duplicate_window{std::chrono::hours(24 * 7)};
   int max_attempts = 5;
@@ -60,6 +63,7 @@ struct edelivery_config {
   mime_limits mime;
   gunzip_limits gunzip;
   std::size_t max_xml_bytes = 4 * 1024 * 1024;
+  std::chrono::seconds timestamp_skew{60};          // wsu:Timestamp Created/Expires tolerance
   std::size_t max_submit_bytes = 16 * 1024 * 1024;  // POST /api/v1/edelivery/messages body
   std::vector<pmode> pmodes;
 };

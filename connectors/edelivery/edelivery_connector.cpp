@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -35,26 +36,27 @@ response soap(unsigned status, std::string body) {
   return r;
 }
 
-// Writes the payloads of one message under <payload_dir>/<sha256(message id)>/<n>.
-result<std::vector<stored_payload>> write_payloads(fs::path const& root,
-                                                   std::string const& message_id,
-                                                   std::vector<payload> const& payloads) {
-  std::vector<stored_payload> out;
-  auto dir = root / hex(sha256(message_id));
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return errc::delivery_failed;
-  std::size_t n = 0;
-  for (auto const& p : payloads) {
-    auto file = dir / std::to_string(n++);
-    std::ofstream f(file, std::ios::binary | std::ios::trunc);
-    f.write(p.data.data(), static_cast<std::streamsize>(p.data.size()));
-    f.close();
-    if (!f) return errc::delivery_failed;
-    out.push_back({p.content_id, p.mime_type, p.character_set, p.data.size(), hex(sha256(p.data)),
-                   file.string()});
-  }
-  return out;
+// A fresh directory name for one received message's payloads (32 hex characters).
+std::string random_dir_name() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return {};
+  return hex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+}
+
+// PMode reporting (ebMS3 PMode[1].Security.SendReceipt, PMode[1].ErrorHandling.Report.AsResponse):
+// a signal the matched PMode does not want on the back channel becomes an empty answer. The
+// receipt is still built and kept (duplicates, non-repudiation).
+response report_receipt(pmode const* p, response r) {
+  if (!p || p->receipt) return r;
+  response empty;
+  empty.status = 202;
+  return empty;
+}
+response report_error(pmode const* p, response r) {
+  if (!p || p->report_errors) return r;
+  response empty;
+  empty.status = r.status == 200 ? 400 : r.status;
+  return empty;
 }
 
 }  // namespace
@@ -88,16 +90,21 @@ std::vector<route> edelivery_connector::routes() {
   std::vector<route> rs;
   // Room for the MIME framing around a body of body_limit, so the handler answers EBMS:0007.
   std::size_t const as4_limit = config_.body_limit + 64 * 1024;
+  // The body is spooled to a file as it arrives; receive_as4 reads it by offsets.
   rs.push_back({{"POST"},
                 config_.path,
                 [this](request const& r) { return receive_as4(r); },
                 as4_limit,
-                execution::worker});
+                execution::worker,
+                true});
+  // Spooled to a file as it arrives (multipart payloads are streamed on into their files);
+  // room for base64 (4/3) and the framing around max_submit_size of payload bytes.
   rs.push_back({{"POST"},
                 std::string(api_base) + "/messages",
                 [this](request const& r) { return submit(r); },
-                config_.max_submit_bytes + 64 * 1024,
+                config_.max_submit_bytes / 3 * 4 + 1024 * 1024,
                 execution::worker});
+  rs.back().spool_body = true;
   rs.push_back({{"GET"},
                 std::string(api_base) + "/messages/{id}",
                 [this](request const& r) { return get_message(r); },
@@ -150,7 +157,19 @@ response edelivery_connector::receive_as4(request const& req) {
     auto p = match_pmode(um, config_.pmodes, detail);
     if (!p) return p.error();
     matched = *p;
+    if (!matched->tls_client_certificates.empty()) {
+      auto const& allowed = matched->tls_client_certificates;
+      if (!req.client_certificate_der ||
+          std::find(allowed.begin(), allowed.end(), *req.client_certificate_der) == allowed.end()) {
+        if (detail)
+          *detail = req.client_certificate_der
+                        ? "the TLS client certificate is not the PMode partner's"
+                        : "the PMode requires the partner's TLS client certificate";
+        return errc::tls_client_mismatch;
+      }
+    }
     security_choice c{matched->partner_certificates, {}};
+    c.policy.timestamp_skew = config_.timestamp_skew;
     c.policy.require_signature = matched->sign;
     c.policy.require_encryption = matched->encrypt;
     if (matched->legacy_algorithms)
@@ -158,22 +177,53 @@ response edelivery_connector::receive_as4(request const& req) {
     return c;
   };
   std::string detail;
-  auto m = receive(content_type, req.body, options, select, &config_.own_key, now, &detail);
-  if (!m) return reject(m.error(), detail, ref_to);
+  // The body: the route's spool file (or memory when called directly). Payloads are streamed
+  // into <payload_dir>/<random>.partial, renamed to <payload_dir>/<random> once verified;
+  // any refusal removes the directory, so nothing is left behind.
+  source_ptr body = memory_view_source(req.body);
+  if (req.body_file) {
+    auto f = open_file_source(*req.body_file);
+    if (!f) return reject(errc::delivery_failed, "cannot read the spooled body", "");
+    body = std::move(*f);
+  }
+  auto name = random_dir_name();
+  fs::path const work = fs::path(config_.payload_dir) / (name + ".partial");
+  fs::path const final_dir = fs::path(config_.payload_dir) / name;
+  std::error_code fs_ec;
+  fs::create_directories(work, fs_ec);
+  if (name.empty() || fs_ec)
+    return reject(errc::delivery_failed, "cannot create the payload directory", "");
+  struct dir_guard {
+    fs::path dir;
+    ~dir_guard() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  options.payload_dir = work.string();
+  auto m = receive(content_type, body, options, select, &config_.own_key, now, &detail);
+  if (!m) return report_error(matched, reject(m.error(), detail, ref_to));
   auto const& um = m->ebms.user_messages.front();
   auto const& message_id = um.info.message_id;
 
   // A duplicate within the window gets the receipt it got the first time; no second event.
   if (auto prior = ctx_.db.get(duplicate_namespace, message_id); prior && *prior) {
     duplicates_->inc();
-    return soap(200, **prior);
+    return report_receipt(matched, soap(200, **prior));
   }
   signal_identity id{new_message_id(config_.party_domain), now};
   auto receipt = build_receipt(message_id, m->security.signature, config_.own_key, id);
   if (!receipt) return reject(errc::internal, "cannot build the receipt", message_id);
 
-  auto stored = write_payloads(config_.payload_dir, message_id, m->payloads);
-  if (!stored) return reject(errc::delivery_failed, "cannot write the payloads", message_id);
+  fs::rename(work, final_dir, fs_ec);
+  if (fs_ec) return reject(errc::delivery_failed, "cannot keep the payloads", message_id);
+  cleanup.dir = final_dir;  // removed again unless the transaction commits
+  std::vector<stored_payload> stored;
+  for (std::size_t n = 0; n < m->payloads.size(); ++n) {
+    auto const& p = m->payloads[n];
+    stored.push_back({p.content_id, p.mime_type, p.character_set, p.size, p.sha256_hex,
+                      (final_dir / std::to_string(n)).string()});
+  }
   received_record rec;
   rec.message_id = message_id;
   rec.conversation_id = um.conversation_id;
@@ -183,7 +233,7 @@ response edelivery_connector::receive_as4(request const& req) {
   rec.signer = m->security.is_signed
                    ? matched->partner_certificates[m->security.signer_index].subject_name()
                    : "";
-  rec.payloads = std::move(*stored);
+  rec.payloads = std::move(stored);
   rec.envelope = m->envelope_bytes;
   rec.receipt = *receipt;
   auto ev = received_event(rec, api_base, now, req.request_id);
@@ -204,18 +254,16 @@ response edelivery_connector::receive_as4(request const& req) {
     return u.emit(ev);
   });
   if (!tx || earlier) {
-    // Nothing of this copy is kept.
-    std::error_code ec;
-    if (!rec.payloads.empty())
-      fs::remove_all(fs::path(rec.payloads.front().file).parent_path(), ec);
+    // Nothing of this copy is kept (the guard removes its files).
     if (!tx) return reject(errc::delivery_failed, "the store refused the message", message_id);
     duplicates_->inc();
-    return soap(200, earlier->empty() ? *receipt : *earlier);
+    return report_receipt(matched, soap(200, earlier->empty() ? *receipt : *earlier));
   }
+  cleanup.dir.clear();  // committed: the files belong to the record now
   received_->inc();
   ctx_.log.info("edelivery: message received",
                 {{"pmode", matched->id}, {"payloads", std::to_string(rec.payloads.size())}});
-  return soap(200, std::move(*receipt));
+  return report_receipt(matched, soap(200, std::move(*receipt)));
 }
 
 response edelivery_connector::get_message(request const& req) {

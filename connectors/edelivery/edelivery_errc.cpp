@@ -85,6 +85,7 @@ ebms_error const& ebms_error_for(errc e) noexcept {
       return row("EBMS:0010");
     case errc::signature_invalid:
     case errc::signer_not_trusted:
+    case errc::tls_client_mismatch:
       return row("EBMS:0101");
     case errc::decryption_failed:
       return row("EBMS:0102");
@@ -92,6 +93,7 @@ ebms_error const& ebms_error_for(errc e) noexcept {
     case errc::algorithm_not_allowed:
     case errc::references_incomplete:
     case errc::encryption_missing:
+    case errc::timestamp_invalid:
       return row("EBMS:0103");
     case errc::decompression_failed:
       return row("EBMS:0303");
@@ -163,6 +165,10 @@ std::string_view metric_reason(errc e) noexcept {
       return "decryption_failed";
     case errc::encryption_missing:
       return "encryption_missing";
+    case errc::timestamp_invalid:
+      return "timestamp_invalid";
+    case errc::tls_client_mismatch:
+      return "tls_client_mismatch";
     case errc::decompression_failed:
       return "decompression_failed";
     case errc::receipt_missing:

@@ -41,6 +41,8 @@ enum class errc {
   references_incomplete,  // the signature does not cover eb:Messaging, Body and every part
   decryption_failed,      // EncryptedKey or an attachment does not decrypt
   encryption_missing,     // the PMode requires encryption but a payload is plain
+  timestamp_invalid,      // wsu:Timestamp expired, created in the future, or unreadable (0103)
+  tls_client_mismatch,    // the PMode binds a TLS client certificate the connection lacks (0101)
   // Compression (EBMS:0303 DecompressionFailure)
   decompression_failed,  // not gzip, corrupt, or over the size / ratio limits
   // Receipts (EBMS:0301 MissingReceipt, 0302 InvalidReceipt)

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "edelivery/edelivery_errc.hpp"
 
@@ -17,41 +18,69 @@ error_code fail(std::string* detail, std::string_view why) {
 
 }  // namespace
 
-result<std::string> gunzip(std::string_view compressed, gunzip_limits const& limits,
-                           std::string* detail) {
-  if (compressed.size() < 18 || static_cast<unsigned char>(compressed[0]) != 0x1f ||
-      static_cast<unsigned char>(compressed[1]) != 0x8b)
-    return fail(detail, "not gzip data");
-  std::size_t const limit = std::min<std::size_t>(
+result<std::uint64_t> gunzip_stream(byte_range const& in,
+                                    std::function<result<void>(std::span<char const>)> const& out,
+                                    gunzip_limits const& limits, std::string* detail) {
+  if (in.length < 18) return fail(detail, "not gzip data");
+  std::uint64_t const limit = std::min<std::uint64_t>(
       limits.max_output_bytes,
-      std::max(limits.ratio_floor_bytes, compressed.size() * limits.max_ratio));
+      std::max<std::uint64_t>(limits.ratio_floor_bytes, in.length * limits.max_ratio));
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return fail(detail, "zlib initialisation");
-  std::string out;
-  char buffer[64 * 1024];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
+  struct end_guard {
+    z_stream* zs;
+    ~end_guard() { inflateEnd(zs); }
+  } guard{&zs};
+  std::vector<char> input(std::min<std::uint64_t>(in.length, 256 * 1024));
+  std::vector<char> output(256 * 1024);
+  std::uint64_t read = 0, produced_total = 0;
+  bool first = true;
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buffer);
-    zs.avail_out = sizeof buffer;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      return fail(detail, rc == Z_BUF_ERROR ? "truncated gzip data" : "corrupt gzip data");
+    if (zs.avail_in == 0) {
+      if (read == in.length) return fail(detail, "truncated gzip data");
+      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(input.size(), in.length - read));
+      auto n = in.source->read_at(in.offset + read, std::span<char>(input.data(), want));
+      if (!n || *n != want) return errc::internal;
+      if (first && (static_cast<unsigned char>(input[0]) != 0x1f ||
+                    static_cast<unsigned char>(input[1]) != 0x8b))
+        return fail(detail, "not gzip data");
+      first = false;
+      read += want;
+      zs.next_in = reinterpret_cast<Bytef*>(input.data());
+      zs.avail_in = static_cast<uInt>(want);
     }
-    std::size_t produced = sizeof buffer - zs.avail_out;
-    if (out.size() + produced > limit) {
-      inflateEnd(&zs);
-      return fail(detail, out.size() + produced > limits.max_output_bytes
+    zs.next_out = reinterpret_cast<Bytef*>(output.data());
+    zs.avail_out = static_cast<uInt>(output.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+      return fail(detail, "corrupt gzip data");
+    std::size_t produced = output.size() - zs.avail_out;
+    if (rc == Z_BUF_ERROR && produced == 0 && zs.avail_in != 0)
+      return fail(detail, "corrupt gzip data");
+    if (produced_total + produced > limit)
+      return fail(detail, produced_total + produced > limits.max_output_bytes
                               ? "decompressed size above the limit"
                               : "compression ratio above the limit");
-    }
-    out.append(buffer, produced);
+    produced_total += produced;
+    if (produced > 0)
+      if (auto r = out(std::span<char const>(output.data(), produced)); !r) return r.error();
   }
-  bool trailing = zs.avail_in != 0;
-  inflateEnd(&zs);
-  if (trailing) return fail(detail, "data after the gzip member");
+  if (zs.avail_in != 0 || read != in.length) return fail(detail, "data after the gzip member");
+  return produced_total;
+}
+
+result<std::string> gunzip(std::string_view compressed, gunzip_limits const& limits,
+                           std::string* detail) {
+  std::string out;
+  auto n = gunzip_stream(
+      byte_range{memory_view_source(compressed), 0, compressed.size()},
+      [&](std::span<char const> b) -> result<void> {
+        out.append(b.data(), b.size());
+        return {};
+      },
+      limits, detail);
+  if (!n) return n.error();
   return out;
 }
 

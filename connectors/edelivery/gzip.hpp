@@ -3,10 +3,14 @@
 // by an absolute output limit and a ratio limit (output / input), checked while inflating so
 // memory never grows past the limit.
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "bbgw/result.hpp"
+#include "edelivery/byte_stream.hpp"
 
 namespace bbgw::edelivery {
 
@@ -20,6 +24,11 @@ struct gunzip_limits {
 // `detail` saying why.
 result<std::string> gunzip(std::string_view compressed, gunzip_limits const& limits,
                            std::string* detail = nullptr);
+// The same, streamed: `in` is read in chunks and the output handed to `out` as it is inflated
+// (a payload file); returns the output size. Nothing beyond the limit is ever produced.
+result<std::uint64_t> gunzip_stream(byte_range const& in,
+                                    std::function<result<void>(std::span<char const>)> const& out,
+                                    gunzip_limits const& limits, std::string* detail = nullptr);
 // For the sending side and tests.
 result<std::string> gzip(std::string_view plain);
 

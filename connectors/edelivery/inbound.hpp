@@ -4,6 +4,13 @@
 // envelope → eb:Messaging (XSD + model rules) → WS-Security (decrypt, select signer among the
 // configured certificates, verify, coverage) → payloads (every PartInfo resolves to a part,
 // every part is named by a PartInfo; gunzip with size and ratio limits).
+//
+// Nothing grows with the payload size: the body is a byte_source (the route's spool file), MIME
+// parts are located by offset, only the SOAP part (bounded by the XML limit) is read into
+// memory, encrypted parts are decrypted chunk by chunk into scratch files, the signature's cid:
+// references are digested by streaming the (decrypted) parts, and payloads are decompressed /
+// copied chunk by chunk into their files with their size and SHA-256 computed on the way.
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -12,6 +19,7 @@
 
 #include "bbgw/clock.hpp"
 #include "bbgw/result.hpp"
+#include "edelivery/byte_stream.hpp"
 #include "edelivery/ebms.hpp"
 #include "edelivery/gzip.hpp"
 #include "edelivery/mime.hpp"
@@ -29,6 +37,9 @@ struct inbound_options {
   security_policy security;
   bool allow_soap11 = false;                    // for receipts from older peers only
   xmlsec::schema_set const* schemas = nullptr;  // the ebMS 3 header XSD; null = skip XSD
+  // An existing directory for the payload files (named 0, 1, … in PartInfo order) and the
+  // scratch files (anonymous); empty = everything in memory (payload::data).
+  std::string payload_dir;
 };
 
 struct payload {
@@ -36,14 +47,17 @@ struct payload {
   std::string mime_type;
   std::string character_set;
   bool compressed = false;
-  std::string data;  // after decryption and decompression
+  std::string data;  // after decryption and decompression; in memory mode only
+  std::string file;  // with inbound_options::payload_dir: the file holding the bytes
+  std::uint64_t size = 0;
+  std::string sha256_hex;
 };
 
 struct inbound_message {
   xmlsec::document doc;
   soap_envelope env;
   messaging ebms;
-  mime_message mime;  // empty parts for SOAP-only
+  mime_layout mime;  // no parts for SOAP-only; ranges may refer to the body
   security_outcome security;
   std::vector<payload> payloads;
   std::string envelope_bytes;  // the SOAP part as received (non-repudiation)
@@ -59,6 +73,12 @@ struct security_choice {
 using security_selector =
     std::function<result<security_choice>(messaging const&, std::string* detail)>;
 
+result<inbound_message> receive(std::string_view content_type, source_ptr body,
+                                inbound_options const& options, security_selector const& select,
+                                xmlsec::key const* own_key, sys_time now,
+                                std::string* detail = nullptr);
+
+// The same over a body in memory (kept alive by the caller while the result is used).
 result<inbound_message> receive(std::string_view content_type, std::string_view body,
                                 inbound_options const& options, security_selector const& select,
                                 xmlsec::key const* own_key, sys_time now,
@@ -71,9 +91,15 @@ result<inbound_message> receive(std::string_view content_type, std::string_view 
                                 std::span<xmlsec::key const> partners, xmlsec::key const* own_key,
                                 sys_time now, std::string* detail = nullptr);
 
-// Step "payloads" alone (used by receive): PartInfo ↔ MIME parts, decompression.
-result<std::vector<payload>> extract_payloads(user_message const& um, mime_message const& mime,
-                                              gunzip_limits const& limits,
+// Every cid: PartInfo names an attachment (EBMS:0011) and every attachment is named by a
+// PartInfo (EBMS:0003). receive() checks this right after the PMode, before any cryptography.
+result<void> check_parts(user_message const& um, mime_layout const& mime,
+                         std::string* detail = nullptr);
+
+// Step "payloads" alone (used by receive): PartInfo ↔ MIME parts, then each part decompressed
+// or copied into `sinks.payload("<n>")` with its size and SHA-256.
+result<std::vector<payload>> extract_payloads(user_message const& um, mime_layout const& mime,
+                                              gunzip_limits const& limits, sink_factory& sinks,
                                               std::string* detail = nullptr);
 
 }  // namespace bbgw::edelivery

@@ -19,6 +19,9 @@ inline constexpr std::string_view received_schema =
 inline constexpr std::string_view event_family = "edelivery";
 inline constexpr std::string_view event_source = "/bbgw/edelivery";
 inline constexpr std::string_view submitted_type = "eu.bbgateway.edelivery.message.submitted.v1";
+inline constexpr std::string_view sent_type = "eu.bbgateway.edelivery.message.sent.v1";
+inline constexpr std::string_view sent_schema =
+    "https://bbgateway.eu/schemas/events/edelivery.message.sent.json";
 inline constexpr std::string_view delivered_type = "eu.bbgateway.edelivery.message.delivered.v1";
 inline constexpr std::string_view failed_type = "eu.bbgateway.edelivery.message.failed.v1";
 inline constexpr std::string_view outbound_schema =

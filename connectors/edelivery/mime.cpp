@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <vector>
 
 #include "edelivery/edelivery_errc.hpp"
 
@@ -114,7 +116,7 @@ mime_part const* mime_message::find(std::string_view content_id) const {
   return nullptr;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+bool base64_decoder::update(std::string_view text, std::string& out) {
   static constexpr auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -123,69 +125,112 @@ std::optional<std::string> base64_decode(std::string_view text) {
     if (c == '/') return 63;
     return -1;
   };
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  unsigned acc = 0;
-  int bits = 0, pad = 0;
-  std::size_t symbols = 0;
   for (char c : text) {
     if (c == '\r' || c == '\n' || c == ' ' || c == '\t') continue;
     if (c == '=') {
-      ++pad;
-      ++symbols;
+      ++pad_;
+      ++symbols_;
       continue;
     }
-    if (pad) return std::nullopt;  // data after padding
+    if (pad_) return false;  // data after padding
     int v = value(c);
-    if (v < 0) return std::nullopt;
-    ++symbols;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    if (v < 0) return false;
+    ++symbols_;
+    acc_ = ((acc_ << 6) | static_cast<unsigned>(v)) & 0xffffff;
+    bits_ += 6;
+    if (bits_ >= 8) {
+      bits_ -= 8;
+      out.push_back(static_cast<char>((acc_ >> bits_) & 0xff));
     }
   }
-  if (symbols % 4 != 0 || pad > 2) return std::nullopt;
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical trailing bits
-  return out;
+  return true;
 }
 
-std::string base64_encode(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+bool base64_decoder::finish() const {
+  if (symbols_ % 4 != 0 || pad_ > 2) return false;
+  return (acc_ & ((1u << bits_) - 1)) == 0;  // non-canonical trailing bits
+}
+
+located_part* mime_layout::attachment(std::string_view content_id) {
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    if (i != root && parts[i].content_id == content_id) return &parts[i];
+  return nullptr;
+}
+
+located_part const* mime_layout::attachment(std::string_view content_id) const {
+  return const_cast<mime_layout*>(this)->attachment(content_id);
+}
+
+namespace {
+
+// Reads the body in chunks to find delimiters; only a small window is ever in memory.
+class scanner {
+ public:
+  explicit scanner(byte_source const& body) : body_(body), buffer_(1024 * 1024) {}
+
+  // The first occurrence of `needle` at or after `from`.
+  result<std::optional<std::uint64_t>> find(std::string_view needle, std::uint64_t from) {
+    std::uint64_t const size = body_.size();
+    std::uint64_t pos = from;
+    while (pos < size) {
+      auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), size - pos));
+      auto n = body_.read_at(pos, std::span<char>(buffer_.data(), want));
+      if (!n) return n.error();
+      if (*n != want) return errc::internal;
+      auto* hit =
+          static_cast<char const*>(::memmem(buffer_.data(), want, needle.data(), needle.size()));
+      if (hit) return std::optional<std::uint64_t>(pos + (hit - buffer_.data()));
+      if (pos + want >= size) break;
+      pos += want - (needle.size() - 1);  // a match may straddle two chunks
+    }
+    return std::optional<std::uint64_t>();
+  }
+
+  result<std::string> read(std::uint64_t pos, std::size_t max) {
+    if (pos >= body_.size()) return std::string();
+    std::string out(static_cast<std::size_t>(std::min<std::uint64_t>(max, body_.size() - pos)),
+                    '\0');
+    auto n = body_.read_at(pos, out);
+    if (!n) return n.error();
+    out.resize(*n);
+    return out;
+  }
+
+ private:
+  byte_source const& body_;
+  std::vector<char> buffer_;
+};
+
+result<byte_range> decode_base64(byte_range raw, sink_factory& sinks) {
+  auto sink = sinks.scratch();
+  if (!sink) return sink.error();
+  base64_decoder dec;
   std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                 (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                 static_cast<unsigned char>(bytes[i + 2]);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                 (static_cast<unsigned char>(bytes[i + 1]) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
+  bool ok = true;
+  auto r = for_each_chunk(raw, [&](std::span<char const> in) -> result<void> {
+    out.clear();
+    if (!dec.update(std::string_view(in.data(), in.size()), out)) {
+      ok = false;
+      return errc::mime_bad_base64;
+    }
+    return (*sink)->write(out);
+  });
+  if (!ok || !dec.finish()) return errc::mime_bad_base64;
+  if (!r) return r.error();
+  auto src = (*sink)->finish();
+  if (!src) return src.error();
+  auto size = (*src)->size();
+  return byte_range{std::move(*src), 0, size};
 }
 
-result<mime_message> parse_multipart(std::string_view content_type_header, std::string_view body,
-                                     mime_limits const& limits) {
-  if (body.size() > limits.max_total_bytes) return errc::mime_too_large;
-  mime_message msg;
+}  // namespace
+
+result<mime_layout> scan_multipart(std::string_view content_type_header, source_ptr body,
+                                   mime_limits const& limits, sink_factory& decoded) {
+  std::uint64_t const size = body->size();
+  if (size > limits.max_total_bytes) return errc::mime_too_large;
+  scanner scan(*body);
+  mime_layout msg;
   std::optional<std::string> start;
   if (!content_type_header.empty()) {
     auto ct = content_type::parse(content_type_header);
@@ -197,40 +242,53 @@ result<mime_message> parse_multipart(std::string_view content_type_header, std::
     if (auto s = ct->param("start")) start = std::string(bare_content_id(*s));
   } else {
     // Raw body: the first line is the first delimiter.
-    if (body.substr(0, 2) != "--") return errc::mime_no_boundary;
-    auto eol = find_line_end(body, 0);
+    auto head = scan.read(0, 2 + 70 + 2);
+    if (!head) return head.error();
+    std::string_view h = *head;
+    if (h.substr(0, 2) != "--") return errc::mime_no_boundary;
+    auto eol = find_line_end(h, 0);
     if (!eol) return errc::mime_no_boundary;
-    auto b = trim(body.substr(2, *eol - 2));
+    auto b = trim(h.substr(2, *eol - 2));
     if (!valid_boundary(b)) return errc::mime_no_boundary;
     msg.boundary = std::string(b);
   }
   std::string const dash = "--" + msg.boundary;
+  std::string const next_delimiter = "\n" + dash;
 
   // The first delimiter: at the very start, or after a preamble on a line of its own.
-  std::size_t pos;
-  if (body.substr(0, dash.size()) == dash) {
+  std::uint64_t pos;
+  auto head = scan.read(0, dash.size());
+  if (!head) return head.error();
+  if (*head == dash) {
     pos = 0;
   } else {
-    auto p = body.find("\n" + dash);
-    if (p == std::string_view::npos) return errc::mime_malformed;
-    pos = p + 1;
+    auto p = scan.find(next_delimiter, 0);
+    if (!p) return p.error();
+    if (!*p) return errc::mime_malformed;
+    pos = **p + 1;
   }
   for (;;) {
-    // `pos` is at a delimiter line.
-    std::size_t after = pos + dash.size();
-    if (body.substr(after, 2) == "--") return errc::mime_malformed;  // no part at all
-    auto eol = find_line_end(body, after);
+    // `pos` is at a delimiter line; the window holds it and the part's header block.
+    auto win = scan.read(pos, dash.size() + 1024 + limits.max_header_bytes);
+    if (!win) return win.error();
+    std::string_view w = *win;
+    std::size_t after = dash.size();
+    if (w.substr(after, 2) == "--") return errc::mime_malformed;  // no part at all
+    auto eol = find_line_end(w, after);
     if (!eol) return errc::mime_malformed;
-    if (!trim(body.substr(after, *eol - after)).empty()) return errc::mime_malformed;
+    if (!trim(w.substr(after, *eol - after)).empty()) return errc::mime_malformed;
     if (msg.parts.size() == limits.max_parts) return errc::mime_too_many_parts;
-    mime_part part;
+    located_part part;
     // Header block: lines until an empty one (folded lines continue the previous header).
     std::size_t line_start = *eol + 1;
     std::size_t header_bytes = 0, lines = 0;
     for (;;) {
-      auto le = find_line_end(body, line_start);
-      if (!le) return errc::mime_malformed;
-      auto line = body.substr(line_start, *le - line_start);
+      auto le = find_line_end(w, line_start);
+      if (!le) {
+        // The window ends inside the header block: too large, or the body ends there.
+        return pos + w.size() < size ? errc::mime_header_too_large : errc::mime_malformed;
+      }
+      auto line = w.substr(line_start, *le - line_start);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       header_bytes += *le + 1 - line_start;
       line_start = *le + 1;
@@ -264,35 +322,41 @@ result<mime_message> parse_multipart(std::string_view content_type_header, std::
         part.transfer_encoding = lower(v);
       }
     }
-    // Content: up to the CRLF (or LF) before the next delimiter.
-    auto next = body.find("\n" + dash, line_start);
-    if (next == std::string_view::npos) return errc::mime_malformed;  // no close delimiter
-    std::size_t content_end = next;
-    if (content_end > line_start && body[content_end - 1] == '\r') --content_end;
-    auto raw = body.substr(line_start, content_end - line_start);
     auto const& te = part.transfer_encoding;
-    if (te.empty() || te == "binary" || te == "8bit" || te == "7bit") {
-      part.content = std::string(raw);
-    } else if (te == "base64") {
-      auto decoded = base64_decode(raw);
-      if (!decoded) return errc::mime_bad_base64;
-      part.content = std::move(*decoded);
-    } else {
+    bool const base64 = te == "base64";
+    if (!(te.empty() || te == "binary" || te == "8bit" || te == "7bit" || base64))
       return errc::mime_unsupported_encoding;
-    }
     if (!part.content_id.empty())
       for (auto const& p : msg.parts)
         if (p.content_id == part.content_id) return errc::mime_duplicate_content_id;
+    // Content: up to the CRLF (or LF) before the next delimiter.
+    std::uint64_t const content_start = pos + line_start;
+    auto next = scan.find(next_delimiter, content_start);
+    if (!next) return next.error();
+    if (!*next) return errc::mime_malformed;  // no close delimiter
+    std::uint64_t content_end = **next;
+    if (content_end > content_start) {
+      auto cr = scan.read(content_end - 1, 1);
+      if (!cr) return cr.error();
+      if (*cr == "\r") --content_end;
+    }
+    part.content = byte_range{body, content_start, content_end - content_start};
+    if (base64) {
+      auto d = decode_base64(part.content, decoded);
+      if (!d) return d.error();
+      part.content = std::move(*d);
+    }
     msg.parts.push_back(std::move(part));
-    pos = next + 1;
-    auto after_next = pos + dash.size();
-    if (body.substr(after_next, 2) == "--") break;  // close delimiter; the epilogue is ignored
+    pos = **next + 1;
+    auto close = scan.read(pos + dash.size(), 2);
+    if (!close) return close.error();
+    if (*close == "--") break;  // close delimiter; the epilogue is ignored
   }
 
   // The root: the part `start` names, else the first.
   if (start) {
     auto it = std::find_if(msg.parts.begin(), msg.parts.end(),
-                           [&](mime_part const& p) { return p.content_id == *start; });
+                           [&](located_part const& p) { return p.content_id == *start; });
     if (it == msg.parts.end()) return errc::mime_no_root;
     msg.root = static_cast<std::size_t>(it - msg.parts.begin());
   }
@@ -300,6 +364,28 @@ result<mime_message> parse_multipart(std::string_view content_type_header, std::
   if (!root_ct ||
       (root_ct->media_type != "application/soap+xml" && root_ct->media_type != "text/xml"))
     return errc::mime_no_root;
+  return msg;
+}
+
+result<mime_message> parse_multipart(std::string_view content_type_header, std::string_view body,
+                                     mime_limits const& limits) {
+  auto sinks = memory_sinks();
+  auto layout = scan_multipart(content_type_header, memory_view_source(body), limits, *sinks);
+  if (!layout) return layout.error();
+  mime_message msg;
+  msg.boundary = std::move(layout->boundary);
+  msg.root = layout->root;
+  for (auto& lp : layout->parts) {
+    mime_part p;
+    p.content_id = std::move(lp.content_id);
+    p.content_type = std::move(lp.content_type);
+    p.transfer_encoding = std::move(lp.transfer_encoding);
+    p.headers = std::move(lp.headers);
+    auto c = read_all(lp.content, limits.max_total_bytes, errc::mime_too_large);
+    if (!c) return c.error();
+    p.content = std::move(*c);
+    msg.parts.push_back(std::move(p));
+  }
   return msg;
 }
 

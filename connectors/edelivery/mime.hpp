@@ -1,10 +1,13 @@
 #pragma once
-// SOAP-with-attachments: a strict multipart/related (RFC 2387 / RFC 2046) parser over a body held
-// in memory. The boundary comes from the Content-Type, or — for raw bodies stored without their
-// HTTP headers (the AS4.NET vectors) — from the first line. Part headers understood:
-// Content-ID, Content-Type, Content-Transfer-Encoding (binary, 8bit, 7bit, base64); everything
-// else is kept but ignored. Limits on part count, header size and total size are enforced
-// before any allocation grows with the input.
+// SOAP-with-attachments: a strict multipart/related (RFC 2387 / RFC 2046) parser. `scan_multipart`
+// locates the parts of a body of any size (a spooled file) by offsets, reading it in chunks: only
+// base64 parts are decoded, to a sink; nothing else is copied. `parse_multipart` is the same over
+// a body held in memory, with the parts copied out (small messages, receipts). The boundary comes
+// from the Content-Type, or — for raw bodies stored without their HTTP headers (the AS4.NET
+// vectors) — from the first line. Part headers understood: Content-ID, Content-Type,
+// Content-Transfer-Encoding (binary, 8bit, 7bit, base64); everything else is kept but ignored.
+// Limits on part count, header size and total size are enforced before any allocation grows with
+// the input.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -12,7 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "bbgw/base64.hpp"
 #include "bbgw/result.hpp"
+#include "edelivery/byte_stream.hpp"
 
 namespace bbgw::edelivery {
 
@@ -48,6 +53,34 @@ struct content_type {
   std::optional<std::string> param(std::string_view name) const;
 };
 
+// A part located in the body: its headers, and where its content is (after undoing the
+// transfer encoding: a range of the body, or of the sink a base64 part was decoded to).
+struct located_part {
+  std::string content_id;
+  std::string content_type;
+  std::string transfer_encoding;
+  std::vector<std::pair<std::string, std::string>> headers;
+  byte_range content;
+  // Set when `content` is a whole scratch output written by the receiver (a decrypted part):
+  // its SHA-256, computed on the way, so the part can become a payload without another pass.
+  std::string content_sha256_hex;
+};
+
+struct mime_layout {
+  std::string boundary;
+  std::vector<located_part> parts;  // parts[root] is the SOAP envelope
+  std::size_t root = 0;
+
+  // An attachment (never the root) by bare Content-ID.
+  located_part* attachment(std::string_view content_id);
+  located_part const* attachment(std::string_view content_id) const;
+};
+
+// `content_type_header` may be empty: then the body must start with "--boundary". Base64 parts
+// are decoded (strictly) into `decoded.scratch()` sinks.
+result<mime_layout> scan_multipart(std::string_view content_type_header, source_ptr body,
+                                   mime_limits const& limits, sink_factory& decoded);
+
 // `content_type_header` may be empty: then the body must start with "--boundary".
 result<mime_message> parse_multipart(std::string_view content_type_header, std::string_view body,
                                      mime_limits const& limits = {});
@@ -55,8 +88,22 @@ result<mime_message> parse_multipart(std::string_view content_type_header, std::
 // Strips "<…>" and a leading "cid:" as hrefs and Content-IDs write them.
 std::string_view bare_content_id(std::string_view id) noexcept;
 
-// Strict base64 (RFC 2045: CR/LF and spaces between groups allowed); nullopt when invalid.
-std::optional<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
+// Strict base64 (whitespace between characters allowed): the gateway's one codec.
+using bbgw::base64_decode;
+using bbgw::base64_encode;
+
+// The same strict base64, fed in pieces (large base64 parts).
+class base64_decoder {
+ public:
+  // Appends the bytes decoded so far; false when the input is not strict base64.
+  bool update(std::string_view text, std::string& out);
+  bool finish() const;  // the input ended on a valid boundary
+
+ private:
+  unsigned acc_ = 0;
+  int bits_ = 0;
+  int pad_ = 0;
+  std::size_t symbols_ = 0;
+};
 
 }  // namespace bbgw::edelivery

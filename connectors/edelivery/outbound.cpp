@@ -1,6 +1,14 @@
 #include "edelivery/outbound.hpp"
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <optional>
+
+#include <zlib.h>
 
 #include <libxml/tree.h>
 
@@ -11,6 +19,7 @@
 #include "edelivery/signals.hpp"
 #include "edelivery/ws_security.hpp"
 #include "xmlsec/encryption.hpp"
+#include "xmlsec/errc.hpp"
 #include "xmlsec/signature.hpp"
 
 namespace bbgw::edelivery {
@@ -53,27 +62,180 @@ xmlNodePtr first_child(xmlNodePtr parent, std::string_view ns_uri, std::string_v
   return c.empty() ? nullptr : c.front();
 }
 
-}  // namespace
+constexpr std::size_t chunk_bytes = 64 * 1024;
 
-result<outbound_message> build_user_message(outbound_spec const& spec, std::string* detail) {
+// A payload as it is signed and sent (compressed when asked): in memory, or in a file.
+struct staged_part {
+  std::string content_id;
+  std::string bytes;
+  std::string file;  // when set, the bytes are here
+  bool temporary = false;
+};
+
+class string_reader final : public x::part_reader {
+ public:
+  explicit string_reader(std::string_view s) : s_(s) {}
+  result<std::size_t> read(std::span<char> buffer) override {
+    auto n = std::min(buffer.size(), s_.size() - pos_);
+    std::copy_n(s_.data() + pos_, n, buffer.data());
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+class file_reader final : public x::part_reader {
+ public:
+  explicit file_reader(std::string const& file) : in_(file, std::ios::binary) {}
+  bool ok() const { return static_cast<bool>(in_); }
+  result<std::size_t> read(std::span<char> buffer) override {
+    in_.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in_.bad()) return errc::internal;
+    return static_cast<std::size_t>(in_.gcount());
+  }
+
+ private:
+  std::ifstream in_;
+};
+
+result<std::unique_ptr<x::part_reader>> open_staged(staged_part const& p) {
+  if (p.file.empty()) return std::unique_ptr<x::part_reader>(new string_reader(p.bytes));
+  auto r = std::make_unique<file_reader>(p.file);
+  if (!r->ok()) return errc::internal;
+  return std::unique_ptr<x::part_reader>(std::move(r));
+}
+
+// cid: references of the signature resolve to the staged parts only (digests streamed).
+class staged_parts final : public x::part_source {
+ public:
+  explicit staged_parts(std::vector<staged_part> const& parts) : parts_(parts) {}
+  result<std::unique_ptr<x::part_reader>> open(std::string_view content_id) const override {
+    for (auto const& p : parts_)
+      if (p.content_id == content_id) return open_staged(p);
+    return x::make_error_code(x::errc::part_not_found);
+  }
+
+ private:
+  std::vector<staged_part> const& parts_;
+};
+
+// gzip, file to file, chunk by chunk.
+bool gzip_file(std::string const& in_file, std::string const& out_file) {
+  std::ifstream in(in_file, std::ios::binary);
+  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+  if (!in || !out) return false;
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
+    return false;
+  std::vector<char> ibuf(chunk_bytes), obuf(chunk_bytes);
+  int flush = Z_NO_FLUSH;
+  bool ok = true;
+  while (ok && flush != Z_FINISH) {
+    in.read(ibuf.data(), static_cast<std::streamsize>(ibuf.size()));
+    if (in.bad()) ok = false;
+    flush = in.eof() ? Z_FINISH : Z_NO_FLUSH;
+    zs.next_in = reinterpret_cast<Bytef*>(ibuf.data());
+    zs.avail_in = static_cast<uInt>(in.gcount());
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(obuf.data());
+      zs.avail_out = static_cast<uInt>(obuf.size());
+      if (deflate(&zs, flush) == Z_STREAM_ERROR) ok = false;
+      out.write(obuf.data(), static_cast<std::streamsize>(obuf.size() - zs.avail_out));
+    } while (ok && zs.avail_out == 0);
+  }
+  deflateEnd(&zs);
+  out.close();
+  return ok && static_cast<bool>(out);
+}
+
+std::optional<std::string> slurp(std::string const& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+using sink = std::function<bool(std::string_view)>;
+
+// Writes one part's bytes, encrypted (IV ‖ ciphertext ‖ tag) when `cek` is set.
+result<void> write_part(staged_part const& p, std::string const* cek, sink const& out) {
+  if (!cek && p.file.empty()) return out(p.bytes) ? result<void>() : result<void>(errc::internal);
+  auto reader = open_staged(p);
+  if (!reader) return reader.error();
+  std::optional<x::gcm_encryptor> enc;
+  if (cek) enc.emplace(*cek);
+  std::vector<char> buf(chunk_bytes);
+  std::string ct;
+  for (;;) {
+    auto n = (*reader)->read(buf);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    std::string_view plain(buf.data(), *n);
+    if (enc) {
+      ct.clear();
+      if (auto r = enc->update(std::span<char const>(plain.data(), plain.size()), ct); !r)
+        return r.error();
+      if (!out(ct)) return errc::internal;
+    } else if (!out(plain)) {
+      return errc::internal;
+    }
+  }
+  if (enc) {
+    ct.clear();
+    if (auto r = enc->finish(ct); !r) return r.error();  // (the IV too, for an empty part)
+    if (!out(ct)) return errc::internal;
+  }
+  return {};
+}
+
+// compress → sign → encrypt, writing the MIME body through `out`. `temp_prefix` non-empty:
+// compressed file payloads are staged in files named after it (removed before returning).
+result<outbound_message> build(outbound_spec const& spec, sink const& write,
+                               std::string const& temp_prefix, std::string* detail) {
   if (!spec.signing_key || !spec.signing_key->has_private() || !spec.signing_key->certificate())
     return fail(errc::internal, detail, "no signing key with a certificate");
   auto const& h = spec.header;
   // 1. compress
-  mime_message parts;  // parts[0] stands for the SOAP root (unused by the part source)
-  parts.parts.resize(1);
-  for (auto const& p : spec.payloads) {
-    mime_part part;
-    part.content_id = p.content_id;
-    part.content_type = "application/octet-stream";
-    if (p.compress) {
-      auto z = gzip(p.data);
-      if (!z) return fail(errc::internal, detail, "compression failed");
-      part.content = std::move(*z);
-    } else {
-      part.content = p.data;
+  std::vector<staged_part> parts;
+  struct cleanup {
+    std::vector<staged_part>& parts;
+    ~cleanup() {
+      std::error_code ec;
+      for (auto const& p : parts)
+        if (p.temporary) std::filesystem::remove(p.file, ec);
     }
-    parts.parts.push_back(std::move(part));
+  } remove_temporaries{parts};
+  for (std::size_t i = 0; i < spec.payloads.size(); ++i) {
+    auto const& p = spec.payloads[i];
+    staged_part part;
+    part.content_id = p.content_id;
+    if (!p.file.empty() && p.compress && !temp_prefix.empty()) {
+      part.file = temp_prefix + ".z" + std::to_string(i);
+      part.temporary = true;
+      parts.push_back(part);
+      if (!gzip_file(p.file, part.file))
+        return fail(errc::internal, detail, "cannot compress a payload file");
+      continue;
+    }
+    if (!p.file.empty() && !p.compress) {
+      part.file = p.file;
+    } else {
+      std::optional<std::string> loaded;
+      if (!p.file.empty() && !(loaded = slurp(p.file)))
+        return fail(errc::internal, detail, "cannot read a payload file");
+      std::string_view plain = loaded ? std::string_view(*loaded) : std::string_view(p.data);
+      if (p.compress) {
+        auto z = gzip(plain);
+        if (!z) return fail(errc::internal, detail, "compression failed");
+        part.bytes = std::move(*z);
+      } else {
+        part.bytes = std::string(plain);
+      }
+    }
+    parts.push_back(std::move(part));
   }
   // 2. the envelope
   auto uid = new_event_id();
@@ -147,7 +309,7 @@ result<outbound_message> build_user_message(outbound_spec const& spec, std::stri
   for (auto const& p : spec.payloads)
     sign.references.push_back(
         {"cid:" + p.content_id, {std::string(x::uri::swa_content_signature)}});
-  memory_parts source(&parts);
+  staged_parts source(parts);
   auto sig = x::sign(*doc, security, nullptr, *spec.signing_key, sign, &source);
   if (!sig) return fail(errc::internal, detail, "signing failed: " + sig.error().message());
   {
@@ -174,15 +336,12 @@ result<outbound_message> build_user_message(outbound_spec const& spec, std::stri
     out.references.push_back(std::move(sr));
   }
 
-  // 4. encrypt every attachment with one AES-128-GCM key, wrapped for the recipient
+  // 4. encrypt every attachment with one AES-128-GCM key, wrapped for the recipient (the
+  //    attachments themselves are encrypted as they are written, below)
+  result<std::string> cek = std::string();
   if (spec.recipient) {
-    auto cek = x::random_bytes(16);
+    cek = x::random_bytes(16);
     if (!cek) return cek.error();
-    for (std::size_t i = 1; i < parts.parts.size(); ++i) {
-      auto ct = x::aes_gcm_encrypt(*cek, parts.parts[i].content);
-      if (!ct) return fail(errc::internal, detail, "attachment encryption failed");
-      parts.parts[i].content = std::move(*ct);
-    }
     x::key_transport_spec kt;  // xmlenc11 rsa-oaep + MGF1-SHA-256 + SHA-256
     auto wrapped = x::encrypt_key(*cek, *spec.recipient, kt);
     if (!wrapped) return fail(errc::internal, detail, "key transport failed");
@@ -219,18 +378,67 @@ result<outbound_message> build_user_message(outbound_spec const& spec, std::stri
   std::string root_id = "root-" + uid + "@bbgw";
   out.content_type = "multipart/related; type=\"application/soap+xml\"; boundary=\"" + boundary +
                      "\"; start=\"<" + root_id + ">\"";
-  std::string& b = out.body;
-  b += "--" + boundary +
-       "\r\nContent-Type: application/soap+xml; charset=UTF-8\r\nContent-Transfer-Encoding: "
-       "binary\r\nContent-ID: <" +
-       root_id + ">\r\n\r\n" + doc->serialise() + "\r\n";
-  for (std::size_t i = 1; i < parts.parts.size(); ++i)
-    b += "--" + boundary +
-         "\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n"
-         "Content-ID: <" +
-         parts.parts[i].content_id + ">\r\n\r\n" + parts.parts[i].content + "\r\n";
-  b += "--" + boundary + "--\r\n";
+  auto emit = [&](std::string_view bytes) {
+    out.size += bytes.size();
+    return write(bytes);
+  };
+  if (!emit("--" + boundary +
+            "\r\nContent-Type: application/soap+xml; charset=UTF-8\r\nContent-Transfer-Encoding: "
+            "binary\r\nContent-ID: <" +
+            root_id + ">\r\n\r\n" + doc->serialise() + "\r\n"))
+    return fail(errc::internal, detail, "cannot write the message");
+  for (auto const& part : parts) {
+    if (!emit("--" + boundary +
+              "\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n"
+              "Content-ID: <" +
+              part.content_id + ">\r\n\r\n"))
+      return fail(errc::internal, detail, "cannot write the message");
+    if (auto r = write_part(part, spec.recipient ? &*cek : nullptr, emit); !r)
+      return fail(errc::internal, detail, "cannot write (encrypt) an attachment");
+    if (!emit("\r\n")) return fail(errc::internal, detail, "cannot write the message");
+  }
+  if (!emit("--" + boundary + "--\r\n"))
+    return fail(errc::internal, detail, "cannot write the message");
   return out;
+}
+
+}  // namespace
+
+result<outbound_message> build_user_message(outbound_spec const& spec, std::string* detail) {
+  std::string body;
+  auto m = build(
+      spec,
+      [&](std::string_view b) {
+        body += b;
+        return true;
+      },
+      "", detail);
+  if (!m) return m.error();
+  m->body = std::move(body);
+  return m;
+}
+
+result<outbound_message> build_user_message_file(outbound_spec const& spec,
+                                                 std::string const& body_file,
+                                                 std::string* detail) {
+  std::ofstream f(body_file, std::ios::binary | std::ios::trunc);
+  if (!f) return fail(errc::internal, detail, "cannot create the message file");
+  auto m = build(
+      spec,
+      [&](std::string_view b) {
+        f.write(b.data(), static_cast<std::streamsize>(b.size()));
+        return static_cast<bool>(f);
+      },
+      body_file, detail);
+  f.close();
+  std::error_code ec;
+  if (m && !f) m = fail(errc::internal, detail, "cannot write the message file");
+  if (!m) {
+    std::filesystem::remove(body_file, ec);
+    return m.error();
+  }
+  m->body_file = body_file;
+  return m;
 }
 
 result<void> check_receipt(inbound_message const& receipt, std::string const& message_id,

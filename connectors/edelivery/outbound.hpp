@@ -1,7 +1,10 @@
 #pragma once
 // Building an AS4 user message to send (compress → sign → encrypt, as the profile orders it) and
 // checking the receipt that comes back against the references we signed (EBMS:0302 otherwise).
-// Not wired to HTTP yet: the sending API, retries and events are still missing.
+// Payloads may be in memory or in files; the message may be built in memory or streamed into a
+// file (gzip, the signature's attachment digests and AES-128-GCM all run chunk by chunk), so a
+// large payload never sits in memory on the sending side.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@ struct outbound_payload {
   std::string mime_type;
   std::string data;
   bool compress = true;
+  std::string file;  // when set, the payload's bytes are read (streamed) from it; `data` unused
 };
 
 struct outbound_spec {
@@ -35,12 +39,19 @@ struct sent_reference {
 
 struct outbound_message {
   std::string content_type;  // multipart/related; type="application/soap+xml"; boundary=…
-  std::string body;
+  std::string body;          // empty when built into a file
+  std::string body_file;     // set by build_user_message_file: the MIME body is there
+  std::uint64_t size = 0;    // of the MIME body
   std::vector<sent_reference> references;  // what the receipt must acknowledge
 };
 
 result<outbound_message> build_user_message(outbound_spec const& spec,
                                             std::string* detail = nullptr);
+// The same, streamed into `body_file` (created or truncated); temporary files (compressed
+// payloads) go beside it and are removed. On failure the file is removed.
+result<outbound_message> build_user_message_file(outbound_spec const& spec,
+                                                 std::string const& body_file,
+                                                 std::string* detail = nullptr);
 
 // `receipt` is the verified signal (receive() with the partner's certificate). Every reference
 // we sent must appear in its NonRepudiationInformation with the same URI and digest, and it

@@ -26,10 +26,12 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
   req.url = url;
   req.headers.set("Content-Type", message.content_type);
   req.body = message.body;
+  req.body_file = message.body_file;  // streamed from the file when built into one
   req.timeout = policy.timeout;
   req.tls = policy.tls;
   auto backoff = policy.backoff_initial;
   std::string last = "no attempt made";
+  bool sent = false;
   for (int attempt = 1; attempt <= policy.max_attempts; ++attempt) {
     if (attempt > 1) {
       wait(backoff);
@@ -41,7 +43,20 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
       last = "transport: " + res.error().message();
       continue;
     }
+    if (res->status < 500 && !sent) {
+      sent = true;
+      if (policy.on_sent) policy.on_sent(attempt);
+    }
     auto ct = std::string(res->headers.get("Content-Type").value_or(""));
+    if (!policy.expect_receipt && res->body.empty()) {
+      if (res->status >= 200 && res->status < 300) return send_outcome{attempt, {}, {}};
+      if (res->status >= 500) {
+        last = "HTTP " + std::to_string(res->status);
+        continue;
+      }
+      return fail(errc::delivery_failed, detail,
+                  "the partner refused it: HTTP " + std::to_string(res->status));
+    }
     inbound_options options;
     std::string why;
     auto signal = receive(ct, res->body, options, partner, nullptr, time.now(), &why);
@@ -50,6 +65,10 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
         last = "HTTP " + std::to_string(res->status);
         continue;
       }
+      if (res->status >= 400)  // refused without a signal (e.g. its PMode reports no errors)
+        return fail(
+            errc::delivery_failed, detail,
+            "the partner refused it: HTTP " + std::to_string(res->status) + " without a signal");
       return fail(errc::receipt_invalid, detail, "the answer is not a valid signal: " + why);
     }
     if (signal->ebms.signals.size() == 1 && signal->ebms.signals[0].kind == signal_kind::error) {
@@ -61,7 +80,7 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
     }
     if (auto ok = check_receipt(*signal, message_id, message.references, &why); !ok)
       return fail(errc::receipt_invalid, detail, why);
-    return send_outcome{attempt, res->body};
+    return send_outcome{attempt, res->body, signal->ebms.signals[0].info.message_id};
   }
   return fail(
       errc::receipt_missing, detail,

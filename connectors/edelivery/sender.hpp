@@ -4,7 +4,10 @@
 // attempts are spent (EBMS:0301 MissingReceipt); a receipt is verified with the partner's
 // certificate and checked against the references we signed (EBMS:0302 InvalidReceipt); an
 // eb:Error answer ends the exchange (EBMS:0202 DeliveryFailure, with the partner's code).
-// Blocking: call it from a worker or the connector's own thread. Not wired to an API yet.
+// Without receipts (PMode reporting.receipt: false, ebMS3 PMode[1].Security.SendReceipt false)
+// reception awareness does not apply: a 2xx answer with no signal ends it (`sent`), only
+// transport failures and 5xx are retried, and an eb:Error answer still fails it.
+// Blocking: call it from a worker or the connector's own thread.
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -28,6 +31,10 @@ struct send_policy {
   // Checked before each attempt: true stops with errc::internal ("cancelled"), the message
   // stays pending (shutdown).
   std::function<bool()> cancelled;
+  // The partner took the message (an HTTP answer below 500 arrived), before its signal is
+  // checked: called once, with the attempt number (the `sent` event).
+  std::function<void(int attempt)> on_sent;
+  bool expect_receipt = true;  // false: PMode reporting.receipt: false
 };
 
 // Waits between attempts (injected: tests do not sleep).
@@ -35,7 +42,8 @@ using sleeper = std::function<void(std::chrono::milliseconds)>;
 
 struct send_outcome {
   int attempts = 0;
-  std::string receipt;  // the partner's signed receipt as received (non-repudiation)
+  std::string receipt;     // the partner's signed receipt as received (non-repudiation)
+  std::string receipt_id;  // its eb:MessageId; both empty without receipts
 };
 
 result<send_outcome> send_message(http_client& http, std::string const& url,

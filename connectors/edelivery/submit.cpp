@@ -1,9 +1,14 @@
-// The sending side of edelivery_connector: POST /api/v1/edelivery/messages stores the message
-// (payload files, record, pending index) and its `submitted` event in one transaction and
-// queues it; the sending thread builds (compress → sign → encrypt), pushes with retries, checks
-// the receipt, and records `delivered` or `failed` (with the EBMS code) with its event.
+// The sending side of edelivery_connector: POST /api/v1/edelivery/messages (JSON with base64
+// payloads, or multipart/form-data: a `metadata` JSON part + one part per payload, streamed from
+// the spooled body into the payload files) stores the message (payload files, record, pending
+// index) and its `submitted` event in one transaction and queues it; the sending thread builds
+// it into a file (compress → sign → encrypt, streamed), pushes that file with retries, records
+// `sent` when the partner takes it, checks the receipt, and records `delivered` or `failed`
+// (with the EBMS code) with its event.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 
 #include <openssl/evp.h>
@@ -11,6 +16,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "edelivery/edelivery_connector.hpp"
+#include "edelivery/form_data.hpp"
 #include "edelivery/message_event.hpp"
 #include "edelivery/mime.hpp"
 #include "edelivery/outbound.hpp"
@@ -31,13 +37,105 @@ std::string sha256_hex(std::string_view data) {
   return hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
-std::optional<std::string> read_bytes(std::string const& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+constexpr std::size_t max_metadata_bytes = 64 * 1024;
+
+// SHA-256 over a stream of chunks.
+class sha256_stream {
+ public:
+  sha256_stream() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~sha256_stream() { EVP_MD_CTX_free(ctx_); }
+  sha256_stream(sha256_stream const&) = delete;
+  sha256_stream& operator=(sha256_stream const&) = delete;
+  void update(std::string_view b) { EVP_DigestUpdate(ctx_, b.data(), b.size()); }
+  std::string hex_digest() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    return hex(std::string_view(reinterpret_cast<char*>(md), len));
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+// One submitted payload, already in its file.
+struct staged_payload {
+  std::string part_id;  // empty: one is made up
+  std::string mime_type;
+  std::string filename;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string file;
+};
+
+// A refusal of a submission: the problem's status and detail.
+struct refusal {
+  unsigned status;
+  std::string detail;
+};
+
+// multipart/form-data → the metadata part in memory, every other part into <dir>/<n>.
+class submission_form final : public form_handler {
+ public:
+  submission_form(fs::path dir, std::uint64_t max_total) : dir_(std::move(dir)), max_(max_total) {}
+
+  result<void> begin(form_part_head const& head) override {
+    in_metadata_ = head.name == "metadata";
+    if (in_metadata_) {
+      if (seen_metadata_) return fail(400, "more than one `metadata` part");
+      seen_metadata_ = true;
+      return {};
+    }
+    staged_payload p;
+    p.mime_type = head.content_type.empty() ? "application/octet-stream" : head.content_type;
+    p.filename = head.filename;
+    p.file = (dir_ / std::to_string(payloads.size())).string();
+    out_.open(p.file, std::ios::binary | std::ios::trunc);
+    if (!out_) return fail(503, "cannot write payloads");
+    payloads.push_back(std::move(p));
+    sha_.emplace();
+    return {};
+  }
+  result<void> data(std::string_view bytes) override {
+    if (in_metadata_) {
+      if (metadata.size() + bytes.size() > max_metadata_bytes)
+        return fail(413, "the `metadata` part is too large");
+      metadata.append(bytes);
+      return {};
+    }
+    total_ += bytes.size();
+    if (total_ > max_) return fail(413, "the payloads are larger than max_submit_size");
+    out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out_) return fail(503, "cannot write payloads");
+    sha_->update(bytes);
+    payloads.back().size += bytes.size();
+    return {};
+  }
+  result<void> end() override {
+    if (in_metadata_) return {};
+    out_.close();
+    if (!out_) return fail(503, "cannot write payloads");
+    payloads.back().sha256 = sha_->hex_digest();
+    return {};
+  }
+
+  std::string metadata;
+  bool seen_metadata_ = false;
+  std::vector<staged_payload> payloads;
+  std::optional<refusal> refused;
+
+ private:
+  error_code fail(unsigned status, std::string detail) {
+    refused = refusal{status, std::move(detail)};
+    return errc::internal;
+  }
+  fs::path dir_;
+  std::uint64_t max_;
+  std::uint64_t total_ = 0;
+  bool in_metadata_ = false;
+  std::ofstream out_;
+  std::optional<sha256_stream> sha_;
+};
 
 json::object party_json(pmode_party const& p) {
   json::object id{{"id", p.party_id}};
@@ -65,7 +163,7 @@ cloud_event outbound_event(std::string_view type, json::object const& rec, sys_t
   ev.type = std::string(type);
   ev.subject = str(rec, "messageId");
   ev.time = now;
-  ev.dataschema = std::string(outbound_schema);
+  ev.dataschema = std::string(type == sent_type ? sent_schema : outbound_schema);
   auto conv = str(rec, "conversationId");
   ev.partitionkey = conv.empty() ? *ev.subject : conv;
   if (!request_id.empty()) ev.requestid = request_id;
@@ -126,65 +224,140 @@ void edelivery_connector::stop() {
 
 response edelivery_connector::submit(request const& req) {
   auto ct = content_type::parse(req.header("Content-Type").value_or(""));
-  if (!ct || ct->media_type != "application/json")
-    return response::problem(415, "Content-Type must be application/json");
-  boost::system::error_code ec;
-  auto v = json::parse(req.body, ec);
-  if (ec || !v.is_object()) return response::problem(400, "the body is not a JSON object");
-  auto const& o = v.as_object();
-  auto pmode_id = str(o, "pmode");
-  pmode const* p = nullptr;
-  for (auto const& c : config_.pmodes)
-    if (c.id == pmode_id && !c.endpoint.empty()) p = &c;
-  if (!p) return response::problem(400, "`pmode` names no sending PMode (one with an endpoint)");
-  auto const* payloads = o.if_contains("payloads");
-  if (!payloads || !payloads->is_array() || payloads->as_array().empty() ||
-      payloads->as_array().size() + 1 > config_.mime.max_parts)
-    return response::problem(400, "`payloads` must be a non-empty array within max_parts");
-  json::object properties;
-  if (auto const* mp = o.if_contains("properties")) {
-    if (!mp->is_object()) return response::problem(400, "`properties` must be an object");
-    for (auto const& [k, val] : mp->as_object())
-      if (!val.is_string()) return response::problem(400, "`properties` values must be strings");
-    properties = mp->as_object();
-  }
-  auto conversation = str(o, "conversationId");
+  bool const form = ct && ct->media_type == "multipart/form-data";
+  if (!ct || (!form && ct->media_type != "application/json"))
+    return response::problem(415, "Content-Type must be application/json or multipart/form-data");
   auto message_id = new_message_id(config_.party_domain);
   auto now = ctx_.time.now();
-
-  // Decode and write the payload files first (outside the transaction).
   auto dir = fs::path(config_.payload_dir) / "out" / sha256_hex(message_id);
   std::error_code fec;
   fs::create_directories(dir, fec);
   if (fec) return response::problem(503, "cannot write payloads");
-  json::array descriptors, files;
-  std::size_t n = 0;
-  for (auto const& item : payloads->as_array()) {
-    auto fail = [&](std::string_view why) {
-      fs::remove_all(dir, fec);
-      return response::problem(400, why);
-    };
-    if (!item.is_object()) return fail("every payload must be an object");
-    auto const& po = item.as_object();
-    auto mime_type = str(po, "mimeType");
-    if (!content_type::parse(mime_type)) return fail("a payload has no valid `mimeType`");
-    auto bytes = base64_decode(str(po, "contentBase64"));
-    if (!bytes) return fail("a payload's `contentBase64` is not base64");
-    auto part_id = str(po, "partId");
-    if (part_id.empty()) part_id = "part" + std::to_string(n) + "@" + config_.party_domain;
-    if (part_id.find_first_of("<>\" \r\n") != std::string::npos)
-      return fail("a `partId` has characters a Content-ID cannot carry");
-    auto file = dir / std::to_string(n);
-    std::ofstream(file, std::ios::binary) << *bytes;
-    descriptors.push_back(json::object{{"partId", part_id},
-                                       {"mimeType", mime_type},
-                                       {"size", bytes->size()},
-                                       {"sha256", sha256_hex(*bytes)},
-                                       {"href", std::string(api_base) + "/messages/" + message_id +
-                                                    "/payloads/" + std::to_string(n)}});
-    files.push_back(json::value(file.string()));
-    ++n;
+  auto refuse = [&](unsigned status, std::string_view why) {
+    fs::remove_all(dir, fec);
+    return response::problem(status, why);
+  };
+
+  // 1. The body → metadata object + payload files (400 malformed, 413 too large).
+  json::object meta;
+  std::vector<staged_payload> staged;
+  json::array const* json_payloads = nullptr;
+  json::value parsed;
+  if (form) {
+    std::ifstream file_in;
+    std::istringstream mem_in;
+    std::istream* in = &mem_in;
+    if (req.body_file) {
+      file_in.open(*req.body_file, std::ios::binary);
+      if (!file_in) return refuse(503, "cannot read the spooled body");
+      in = &file_in;
+    } else {
+      mem_in.str(req.body);
+    }
+    submission_form h(dir, config_.max_submit_bytes);
+    form_limits limits;
+    limits.max_parts = config_.mime.max_parts + 1;  // the metadata part too
+    std::string why;
+    auto r = parse_form_data(*in, ct->param("boundary").value_or(""), h, limits, &why);
+    if (h.refused) return refuse(h.refused->status, h.refused->detail);
+    if (!r && r.error() == make_error_code(errc::mime_too_many_parts))
+      return refuse(422, "more payload parts than max_parts allows");
+    if (!r) return refuse(400, "malformed multipart/form-data: " + why);
+    if (!h.seen_metadata_) return refuse(400, "no `metadata` part");
+    boost::system::error_code ec;
+    parsed = json::parse(h.metadata, ec);
+    if (ec || !parsed.is_object()) return refuse(400, "the `metadata` part is not a JSON object");
+    meta = parsed.as_object();
+    staged = std::move(h.payloads);
+    // Optional per-payload settings in the metadata, in part order: [{"partId": …}].
+    if (auto const* mp = meta.if_contains("payloads")) {
+      if (!mp->is_array() || mp->as_array().size() > staged.size())
+        return refuse(422, "metadata `payloads` must be an array, at most one entry per part");
+      for (std::size_t i = 0; i < mp->as_array().size(); ++i) {
+        auto const& e = mp->as_array()[i];
+        if (!e.is_object()) return refuse(422, "metadata `payloads` entries must be objects");
+        staged[i].part_id = str(e.as_object(), "partId");
+        if (auto m = str(e.as_object(), "mimeType"); !m.empty()) staged[i].mime_type = m;
+      }
+    }
+  } else {
+    std::string text;
+    std::string const* body = &req.body;
+    if (req.body_file) {
+      std::ifstream in(*req.body_file, std::ios::binary);
+      if (!in) return refuse(503, "cannot read the spooled body");
+      text.assign(std::istreambuf_iterator<char>(in), {});
+      body = &text;
+    }
+    boost::system::error_code ec;
+    parsed = json::parse(*body, ec);
+    if (ec || !parsed.is_object()) return refuse(400, "the body is not a JSON object");
+    meta = parsed.as_object();
+    auto const* payloads = meta.if_contains("payloads");
+    if (!payloads || !payloads->is_array())
+      return refuse(422, "`payloads` must be a non-empty array within max_parts");
+    json_payloads = &payloads->as_array();
+    std::uint64_t total = 0;
+    for (auto const& item : *json_payloads) {
+      if (!item.is_object()) return refuse(422, "every payload must be an object");
+      auto const& po = item.as_object();
+      auto bytes = base64_decode(str(po, "contentBase64"));
+      if (!bytes) return refuse(400, "a payload's `contentBase64` is not base64");
+      total += bytes->size();
+      if (total > config_.max_submit_bytes)
+        return refuse(413, "the payloads are larger than max_submit_size");
+      staged_payload p;
+      p.part_id = str(po, "partId");
+      p.mime_type = str(po, "mimeType");
+      p.size = bytes->size();
+      p.sha256 = sha256_hex(*bytes);
+      p.file = (dir / std::to_string(staged.size())).string();
+      std::ofstream f(p.file, std::ios::binary | std::ios::trunc);
+      f.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+      f.close();
+      if (!f) return refuse(503, "cannot write payloads");
+      staged.push_back(std::move(p));
+    }
   }
+
+  // 2. The same rules for both forms (422: well-formed but not acceptable).
+  auto pmode_id = str(meta, "pmode");
+  pmode const* p = nullptr;
+  for (auto const& c : config_.pmodes)
+    if (c.id == pmode_id && !c.endpoint.empty()) p = &c;
+  if (!p) return refuse(422, "`pmode` names no sending PMode (one with an endpoint)");
+  if (staged.empty() || staged.size() + 1 > config_.mime.max_parts)
+    return refuse(422, "`payloads` must be a non-empty array within max_parts");
+  json::object properties;
+  if (auto const* mp = meta.if_contains("properties")) {
+    if (!mp->is_object()) return refuse(422, "`properties` must be an object");
+    for (auto const& [k, val] : mp->as_object())
+      if (!val.is_string()) return refuse(422, "`properties` values must be strings");
+    properties = mp->as_object();
+  }
+  if (auto const* c = meta.if_contains("conversationId"); c && !c->is_string())
+    return refuse(422, "`conversationId` must be a string");
+  auto conversation = str(meta, "conversationId");
+  json::array descriptors, files;
+  for (std::size_t n = 0; n < staged.size(); ++n) {
+    auto& sp = staged[n];
+    if (!content_type::parse(sp.mime_type)) return refuse(422, "a payload has no valid `mimeType`");
+    if (sp.part_id.empty()) sp.part_id = "part" + std::to_string(n) + "@" + config_.party_domain;
+    if (sp.part_id.find_first_of("<>\" \r\n") != std::string::npos)
+      return refuse(422, "a `partId` has characters a Content-ID cannot carry");
+    for (std::size_t k = 0; k < n; ++k)
+      if (staged[k].part_id == sp.part_id) return refuse(422, "two payloads with one `partId`");
+    json::object d{{"partId", sp.part_id},
+                   {"mimeType", sp.mime_type},
+                   {"size", sp.size},
+                   {"sha256", sp.sha256},
+                   {"href", std::string(api_base) + "/messages/" + message_id + "/payloads/" +
+                                std::to_string(n)}};
+    if (!sp.filename.empty()) d["filename"] = sp.filename;
+    descriptors.push_back(std::move(d));
+    files.push_back(json::value(sp.file));
+  }
+
   json::object rec{{"messageId", message_id},
                    {"direction", "outbound"},
                    {"status", "submitted"},
@@ -198,17 +371,15 @@ response edelivery_connector::submit(request const& req) {
                    {"properties", properties},
                    {"payloads", descriptors},
                    {"files", files},
-                   {"attempts", 0}};
+                   {"attempts", 0},
+                   {"receiptExpected", p->receipt}};
   auto ev = outbound_event(submitted_type, rec, now, req.request_id);
   auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
     if (auto r = u.put(message_namespace, message_id, json::serialize(rec)); !r) return r;
     if (auto r = update_pending(u, message_id, true); !r) return r;
     return u.emit(ev);
   });
-  if (!tx) {
-    fs::remove_all(dir, fec);
-    return response::problem(503, "the store refused the message");
-  }
+  if (!tx) return refuse(503, "the store refused the message");
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(message_id);
@@ -261,17 +432,25 @@ bool edelivery_connector::send_next() {
             {std::string(k), "", std::string(val.as_string())});
     auto const& files = rec.at("files").as_array();
     auto const& descs = rec.at("payloads").as_array();
-    bool readable = true;
+    bool readable = !files.empty();
     for (std::size_t i = 0; i < files.size() && readable; ++i) {
-      auto bytes = read_bytes(std::string(files[i].as_string()));
-      if (!bytes) readable = false;
+      auto file = std::string(files[i].as_string());
+      std::error_code fec;
+      if (!fs::is_regular_file(file, fec)) readable = false;
       auto const& d = descs[i].as_object();
-      spec.payloads.push_back({str(d, "partId"), str(d, "mimeType"), bytes.value_or(""), true});
+      outbound_payload op{str(d, "partId"), str(d, "mimeType"), {}, true};
+      op.file = std::move(file);  // streamed: compressed, digested, encrypted chunk by chunk
+      spec.payloads.push_back(std::move(op));
     }
     spec.signing_key = &config_.own_key;
-    spec.recipient = &p->partner_certificates.front();
-    auto built =
-        readable ? build_user_message(spec, &detail) : result<outbound_message>(errc::internal);
+    spec.recipient = p->encrypt ? &p->partner_certificates.front() : nullptr;
+    // The message as sent stays beside its payloads (non-repudiation of origin).
+    auto message_file =
+        (fs::path(std::string(files.empty() ? "" : files[0].as_string())).parent_path() /
+         "as4-message")
+            .string();
+    auto built = readable ? build_user_message_file(spec, message_file, &detail)
+                          : result<outbound_message>(errc::internal);
     if (!readable) detail = "a payload file is missing";
     if (!built) {
       outcome = built.error();
@@ -281,11 +460,26 @@ bool edelivery_connector::send_next() {
       policy.backoff_initial = p->retry_interval;
       policy.backoff_max = p->retry_max;
       policy.tls = p->tls;
+      policy.expect_receipt = p->receipt;
       policy.cancelled = [this] {
         std::lock_guard lock(mutex_);
         return stopping_;
       };
+      policy.on_sent = [&](int attempt) {
+        auto at = ctx_.time.now();
+        rec["status"] = "sent";
+        rec["attempts"] = attempt;
+        rec["sentAt"] = format_rfc3339(at);
+        auto sent = outbound_event(sent_type, rec, at, "");
+        auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
+          if (auto r = u.put(message_namespace, id, json::serialize(rec)); !r) return r;
+          return u.emit(sent);
+        });
+        if (!tx) ctx_.log.error("edelivery: cannot record a `sent` message", {});
+      };
       sleeper wait = [this](std::chrono::milliseconds d) {
+        ctx_.log.info("edelivery: no receipt yet, retrying",
+                      {{"delay_ms", std::to_string(d.count())}});
         std::unique_lock lock(mutex_);
         cv_.wait_for(lock, d, [this] { return stopping_; });
       };
@@ -298,11 +492,16 @@ bool edelivery_connector::send_next() {
 
   auto now = ctx_.time.now();
   std::string_view type;
-  if (outcome) {
+  if (outcome && p && !p->receipt) {
+    // No receipt by agreement: `sent` (already recorded with its event) is the last status.
+    rec["status"] = "sent";
+    rec["attempts"] = outcome->attempts;
+  } else if (outcome) {
     rec["status"] = "delivered";
     rec["attempts"] = outcome->attempts;
     rec["deliveredAt"] = format_rfc3339(now);
     rec["receipt"] = outcome->receipt;
+    if (!outcome->receipt_id.empty()) rec["receiptId"] = outcome->receipt_id;
     type = delivered_type;
   } else {
     auto const& err = ebms_error_for(outcome.error());
@@ -311,11 +510,12 @@ bool edelivery_connector::send_next() {
     rec["reason"] = detail;
     type = failed_type;
   }
-  auto ev = outbound_event(type, rec, now, "");
+  std::optional<cloud_event> ev;
+  if (!type.empty()) ev = outbound_event(type, rec, now, "");
   auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
     if (auto r = u.put(message_namespace, id, json::serialize(rec)); !r) return r;
     if (auto r = update_pending(u, id, false); !r) return r;
-    return u.emit(ev);
+    return ev ? u.emit(*ev) : result<void>();
   });
   if (!tx)
     ctx_.log.error("edelivery: cannot record a send outcome; it stays pending",

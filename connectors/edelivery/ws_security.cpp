@@ -4,8 +4,10 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include <openssl/x509.h>
 
@@ -230,10 +232,81 @@ result<void> check_signer(x::key const& k, x::algorithm_policy const& policy, sy
   return {};
 }
 
+// xsd:dateTime as WS-Security writes it: "2018-12-19T08:56:26.657Z", "…+01:00"; a value
+// without a zone is taken as UTC (WSS says UTC; lenient here, strict on the syntax).
+std::optional<sys_time> parse_date_time(std::string_view v) {
+  int y, mo, d, h, mi, s, n = 0;
+  std::string text(v);
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+      n != 19)
+    return std::nullopt;
+  using namespace std::chrono;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::string_view rest = v.substr(19);
+  milliseconds frac{0};
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    std::size_t digits = 0;
+    int ms = 0;
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) {
+      if (digits < 3) ms = ms * 10 + (rest.front() - '0');
+      ++digits;
+      rest.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (auto i = digits; i < 3; ++i) ms *= 10;
+    frac = milliseconds{ms};
+  }
+  minutes offset{0};
+  if (rest == "Z" || rest.empty()) {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(rest[1])) &&
+             std::isdigit(static_cast<unsigned char>(rest[2])) &&
+             std::isdigit(static_cast<unsigned char>(rest[4])) &&
+             std::isdigit(static_cast<unsigned char>(rest[5]))) {
+    offset = hours{(rest[1] - '0') * 10 + (rest[2] - '0')} +
+             minutes{(rest[4] - '0') * 10 + (rest[5] - '0')};
+    if (rest[0] == '-') offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  return sys_time{sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + frac - offset};
+}
+
+// Step 2b: freshness of a wsu:Timestamp (optional in the profile; checked when present).
+result<void> check_timestamp(xmlNodePtr security, sys_time now, std::chrono::seconds skew,
+                             std::string* detail) {
+  auto stamps = x::children(security, ns::wsu, "Timestamp");
+  if (stamps.empty()) return {};
+  if (stamps.size() > 1)
+    return fail(errc::timestamp_invalid, detail, "more than one wsu:Timestamp");
+  auto read = [&](std::string_view local) -> result<std::optional<sys_time>> {
+    auto el = x::only_child(stamps.front(), ns::wsu, local);
+    if (!el) return fail(errc::timestamp_invalid, detail, "repeated wsu:" + std::string(local));
+    if (!*el) return std::optional<sys_time>();
+    auto text = x::text_of(*el);
+    auto t = text ? parse_date_time(*text) : std::nullopt;
+    if (!t) return fail(errc::timestamp_invalid, detail, "unreadable wsu:" + std::string(local));
+    return std::optional<sys_time>(*t);
+  };
+  auto created = read("Created");
+  if (!created) return created.error();
+  auto expires = read("Expires");
+  if (!expires) return expires.error();
+  if (*created && **created > now + skew)
+    return fail(errc::timestamp_invalid, detail, "wsu:Timestamp Created is in the future");
+  if (*expires && **expires < now - skew)
+    return fail(errc::timestamp_invalid, detail, "wsu:Timestamp has expired");
+  if (*created && *expires && **expires < **created)
+    return fail(errc::timestamp_invalid, detail, "wsu:Timestamp Expires before Created");
+  return {};
+}
+
 // Step 3 for one xenc:EncryptedData that encrypts an attachment.
-result<void> decrypt_attachment(xmlNodePtr encrypted_data, std::string_view cek, mime_message& mime,
-                                x::algorithm_policy const& policy, std::vector<std::string>& done,
-                                std::string* detail) {
+result<void> decrypt_attachment(xmlNodePtr encrypted_data, std::string_view cek, mime_layout& mime,
+                                sink_factory& scratch, x::algorithm_policy const& policy,
+                                std::vector<std::string>& done, std::string* detail) {
   auto method = x::only_child(encrypted_data, ns::xenc, "EncryptionMethod");
   if (!method || !*method) return fail(errc::decryption_failed, detail, "no EncryptionMethod");
   auto alg = x::attribute(*method, "Algorithm").value_or("");
@@ -257,34 +330,48 @@ result<void> decrypt_attachment(xmlNodePtr encrypted_data, std::string_view cek,
   auto id = std::string(bare_content_id(uri));
   if (std::find(done.begin(), done.end(), id) != done.end())
     return fail(errc::value_inconsistent, detail, "an attachment is encrypted twice");
-  mime_part* part = nullptr;
-  for (std::size_t i = 0; i < mime.parts.size(); ++i)
-    if (i != mime.root && mime.parts[i].content_id == id) part = &mime.parts[i];
+  located_part* part = mime.attachment(id);
   if (!part) return fail(errc::payload_missing, detail, "CipherReference names no MIME part");
   if (cek.size() != 16 && cek.size() != 24 && cek.size() != 32)
     return fail(errc::decryption_failed, detail, "content key has the wrong size");
+  // Streamed: the plaintext goes to a scratch sink chunk by chunk; it is unauthenticated until
+  // finish() has checked the tag, and the sink is dropped if that fails.
+  auto sink = scratch.scratch();
+  if (!sink) return fail(errc::delivery_failed, detail, "cannot create a scratch file");
   x::gcm_decryptor dec(cek);
+  sha256_stream sha;  // the part may become a payload file as it is (no second pass)
   std::string plain;
-  plain.reserve(part->content.size());
-  constexpr std::size_t chunk = 64 * 1024;
-  std::string_view in = part->content;
-  while (!in.empty()) {
-    auto n = std::min(chunk, in.size());
-    if (auto r = dec.update(std::span<char const>(in.data(), n), plain); !r)
-      return fail(errc::decryption_failed, detail, "attachment decryption failed");
-    in.remove_prefix(n);
-  }
+  bool crypto_failed = false;
+  auto streamed = for_each_chunk(part->content, [&](std::span<char const> in) -> result<void> {
+    plain.clear();
+    if (auto r = dec.update(in, plain); !r) {
+      crypto_failed = true;
+      return r.error();
+    }
+    sha.update(plain);
+    return (*sink)->write(plain);
+  });
+  if (crypto_failed) return fail(errc::decryption_failed, detail, "attachment decryption failed");
+  if (!streamed) return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  plain.clear();
   if (auto r = dec.finish(plain); !r)
     return fail(errc::decryption_failed, detail, "attachment authentication tag does not match");
-  part->content = std::move(plain);
+  sha.update(plain);
+  if (auto r = (*sink)->write(plain); !r)
+    return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  auto src = (*sink)->finish();
+  if (!src) return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  auto size = (*src)->size();
+  part->content = byte_range{std::move(*src), 0, size};
+  part->content_sha256_hex = sha.hex_digest();
   if (auto mt = x::attribute(encrypted_data, "MimeType")) part->content_type = *mt;
   done.push_back(id);
   return {};
 }
 
-result<void> decrypt_all(xmlNodePtr security, mime_message* mime, x::key const* own_key,
-                         x::algorithm_policy const& policy, std::vector<std::string>& done,
-                         std::string* detail) {
+result<void> decrypt_all(xmlNodePtr security, mime_layout* mime, sink_factory& scratch,
+                         x::key const* own_key, x::algorithm_policy const& policy,
+                         std::vector<std::string>& done, std::string* detail) {
   auto keys = x::children(security, ns::xenc, "EncryptedKey");
   auto datas = x::children(security, ns::xenc, "EncryptedData");
   if (keys.empty() && datas.empty()) return {};
@@ -306,7 +393,7 @@ result<void> decrypt_all(xmlNodePtr security, mime_message* mime, x::key const* 
       }
     for (auto* ed : targets) {
       if (std::find(handled.begin(), handled.end(), ed) != handled.end()) continue;
-      if (auto r = decrypt_attachment(ed, *cek, *mime, policy, done, detail); !r) return r;
+      if (auto r = decrypt_attachment(ed, *cek, *mime, scratch, policy, done, detail); !r) return r;
       handled.push_back(ed);
     }
   }
@@ -326,10 +413,17 @@ result<std::unique_ptr<x::part_reader>> memory_parts::open(std::string_view cont
   return x::make_error_code(x::errc::part_not_found);
 }
 
+result<std::unique_ptr<x::part_reader>> located_parts::open(std::string_view content_id) const {
+  if (mime_)
+    if (auto const* p = mime_->attachment(content_id)) return range_reader(p->content);
+  return x::make_error_code(x::errc::part_not_found);
+}
+
 result<security_outcome> process_security(x::document& doc, soap_envelope const& env,
-                                          mime_message* mime, std::span<x::key const> partners,
-                                          x::key const* own_key, security_policy const& policy,
-                                          sys_time now, std::string* detail) {
+                                          mime_layout* mime, sink_factory& scratch,
+                                          std::span<x::key const> partners, x::key const* own_key,
+                                          security_policy const& policy, sys_time now,
+                                          std::string* detail) {
   security_outcome out;
   // 1.
   if (!env.security) {
@@ -341,8 +435,10 @@ result<security_outcome> process_security(x::document& doc, soap_envelope const&
   std::array<x::id_attribute, 1> ids{x::id_attribute{ns::wsu, "Id"}};
   if (auto r = doc.register_ids(ids); !r)
     return from_lib(r.error(), detail, "", "duplicate wsu:Id");
+  if (auto r = check_timestamp(env.security, now, policy.timestamp_skew, detail); !r)
+    return r.error();
   // 3.
-  if (auto r = decrypt_all(env.security, mime, own_key, policy.algorithms,
+  if (auto r = decrypt_all(env.security, mime, scratch, own_key, policy.algorithms,
                            out.decrypted_content_ids, detail);
       !r)
     return r.error();
@@ -366,7 +462,7 @@ result<security_outcome> process_security(x::document& doc, soap_envelope const&
   if (auto r = check_signer(partners[*signer], policy.algorithms, now, detail); !r)
     return r.error();
   // 5.
-  memory_parts parts(mime);
+  located_parts parts(mime);
   std::string why;
   x::verify_options opts{&policy.algorithms, &parts, &why};
   auto verified = x::verify(doc, sigs.front(), partners.subspan(*signer, 1), opts);

@@ -1,11 +1,14 @@
 #pragma once
 // WS-Security 1.1.1 processing of a received AS4 message (or signal), in header order:
 //   1. wsse:Security for this node; missing while the policy requires a signature → EBMS:0103;
-//   2. wsu:Id attributes registered as IDs (duplicates refused);
+//   2. wsu:Id attributes registered as IDs (duplicates refused); a wsu:Timestamp, when present,
+//      must be fresh at the (injected) time: Created not after now + skew, Expires not before
+//      now - skew (EBMS:0103 otherwise);
 //   3. every xenc:EncryptedKey is decrypted with our key; each xenc:EncryptedData it lists (by
 //      ReferenceList or by a SecurityTokenReference to it) must be an attachment
-//      (CipherReference cid: + Attachment-Ciphertext-Transform, AES-GCM) and is decrypted in
-//      place in the MIME message (the tag is checked before the plaintext is used);
+//      (CipherReference cid: + Attachment-Ciphertext-Transform, AES-GCM) and is decrypted
+//      streaming into a scratch sink that then stands for the part (the tag is checked at the
+//      end, before the plaintext is used);
 //   4. the signer is selected among the configured partner certificates by the KeyInfo
 //      (BinarySecurityToken equal to a configured certificate, SubjectKeyIdentifier, or
 //      IssuerSerial); an embedded certificate that is not configured is never trusted; the
@@ -14,6 +17,7 @@
 //      this message's parts (as sent, i.e. compressed, after decryption);
 //   6. the references must cover eb:Messaging, the Body and every attachment exactly once, and
 //      nothing outside the Security header besides them (no wrapping, no swapped parts).
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -34,6 +38,8 @@ struct security_policy {
   xmlsec::algorithm_policy algorithms = xmlsec::algorithm_policy::as4_receive();
   bool require_signature = true;
   bool require_encryption = false;  // every attachment must have been encrypted
+  // Tolerated clock difference for wsu:Timestamp Created/Expires.
+  std::chrono::seconds timestamp_skew{std::chrono::minutes(1)};
 };
 
 struct security_outcome {
@@ -43,14 +49,25 @@ struct security_outcome {
   std::vector<std::string> decrypted_content_ids;
 };
 
-// `mime` may be null for a SOAP-only message; its attachments (all parts but the root) are
-// decrypted in place. `partners` are the certificates the PMode trusts; `own_key` the private
-// key for decryption (may be null when nothing is encrypted). `detail` receives a log-safe
-// reason on failure.
+// `mime` may be null for a SOAP-only message; its encrypted attachments (all parts but the
+// root) are decrypted into `scratch` sinks and then stand for the parts. `partners` are the
+// certificates the PMode trusts; `own_key` the private key for decryption (may be null when
+// nothing is encrypted). `detail` receives a log-safe reason on failure.
 result<security_outcome> process_security(xmlsec::document& doc, soap_envelope const& env,
-                                          mime_message* mime, std::span<xmlsec::key const> partners,
+                                          mime_layout* mime, sink_factory& scratch,
+                                          std::span<xmlsec::key const> partners,
                                           xmlsec::key const* own_key, security_policy const& policy,
                                           sys_time now, std::string* detail = nullptr);
+
+// A part_source over located parts (the root excluded), streamed from wherever they are.
+class located_parts final : public xmlsec::part_source {
+ public:
+  explicit located_parts(mime_layout const* mime) : mime_(mime) {}
+  result<std::unique_ptr<xmlsec::part_reader>> open(std::string_view content_id) const override;
+
+ private:
+  mime_layout const* mime_;
+};
 
 // A part_source over in-memory parts (the root excluded).
 class memory_parts final : public xmlsec::part_source {

@@ -10,75 +10,6 @@
 namespace bbgw::eid {
 
 namespace {
-constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string encode(std::string_view raw, char const* alphabet, bool pad) {
-  std::string out;
-  out.reserve((raw.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto u = [&](std::size_t k) { return static_cast<unsigned char>(raw[k]); };
-  for (; i + 3 <= raw.size(); i += 3) {
-    unsigned v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (raw.size() - i == 1) {
-    unsigned v = u(i) << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (pad) out += "==";
-  } else if (raw.size() - i == 2) {
-    unsigned v = (u(i) << 16) | (u(i + 1) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    if (pad) out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> decode(std::string_view text, bool url) {
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  std::size_t pads = 0, chars = 0;
-  for (char ch : text) {
-    int v;
-    if (ch >= 'A' && ch <= 'Z')
-      v = ch - 'A';
-    else if (ch >= 'a' && ch <= 'z')
-      v = ch - 'a' + 26;
-    else if (ch >= '0' && ch <= '9')
-      v = ch - '0' + 52;
-    else if (ch == (url ? '-' : '+'))
-      v = 62;
-    else if (ch == (url ? '_' : '/'))
-      v = 63;
-    else if (ch == '=' && !url) {
-      ++pads;
-      continue;
-    } else if (!url && (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t'))
-      continue;
-    else
-      return std::nullopt;
-    if (pads) return std::nullopt;  // data after padding
-    ++chars;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (chars % 4 == 1) return std::nullopt;
-  if (pads > 2 || (pads && (chars + pads) % 4 != 0)) return std::nullopt;
-  if (bits && (acc & ((1u << bits) - 1))) return std::nullopt;  // non-canonical trailing bits
-  return out;
-}
-
 int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -86,19 +17,6 @@ int hex(char c) {
   return -1;
 }
 }  // namespace
-
-std::string base64_encode(std::string_view raw) {
-  return encode(raw, b64, true);
-}
-std::optional<std::string> base64_decode(std::string_view t) {
-  return decode(t, false);
-}
-std::string base64url_encode(std::string_view raw) {
-  return encode(raw, b64url, false);
-}
-std::optional<std::string> base64url_decode(std::string_view t) {
-  return decode(t, true);
-}
 
 std::string sha256(std::string_view data) {
   unsigned char md[32];

@@ -1,18 +1,21 @@
 #pragma once
-// Small encodings and hashes the OIDC front needs: base64 (standard and URL-safe, unpadded),
-// SHA-256, HMAC-SHA256, random tokens, and application/x-www-form-urlencoded parsing.
+// Small encodings and hashes the OIDC front needs: SHA-256, HMAC-SHA256, random tokens, and
+// application/x-www-form-urlencoded parsing.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "bbgw/base64.hpp"
+
 namespace bbgw::eid {
 
-std::string base64_encode(std::string_view raw);
-std::optional<std::string> base64_decode(std::string_view text);  // ignores whitespace
-std::string base64url_encode(std::string_view raw);               // no padding
-std::optional<std::string> base64url_decode(std::string_view text);
+// Base64 and base64url (unpadded): the gateway's one strict codec.
+using bbgw::base64_decode;
+using bbgw::base64_encode;
+using bbgw::base64url_decode;
+using bbgw::base64url_encode;
 
 std::string sha256(std::string_view data);  // raw 32 bytes
 std::string hmac_sha256(std::string_view key, std::string_view data);

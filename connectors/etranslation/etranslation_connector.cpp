@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
-#include "etranslation/base64.hpp"
+#include "bbgw/base64.hpp"
 #include "etranslation/digest_auth.hpp"
 #include "etranslation/form.hpp"
 

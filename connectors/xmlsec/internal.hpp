@@ -9,6 +9,7 @@
 
 #include <xmlsec/transforms.h>
 
+#include "bbgw/base64.hpp"
 #include "bbgw/result.hpp"
 #include "xmlsec/errc.hpp"
 #include "xmlsec/parts.hpp"
@@ -66,10 +67,8 @@ inline error_code fail(errc e, std::string* detail, std::string_view why) {
   return make_error_code(e);
 }
 
-// Standard base64 (RFC 4648 §4) as XML carries it (base64.cpp, the library's only one):
-// whitespace (space, tab, CR, LF) anywhere is skipped; nothing when a character is outside the
-// alphabet, '=' is anywhere but in the last quantum, or the quanta are incomplete.
-std::optional<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
+// Standard base64 as XML carries it: the gateway's one strict decoder (bbgw/base64.hpp).
+using bbgw::base64_decode;
+using bbgw::base64_encode;
 
 }  // namespace bbgw::xmlsec::detail

@@ -1,5 +1,5 @@
 // Fuzzes the eTranslation connector's callback decoding (connectors/etranslation/form.hpp and
-// base64.hpp): what the EC service POSTs to the callback URLs. The input is one callback as
+// bbgw/base64.hpp): what the EC service POSTs to the callback URLs. The input is one callback as
 //   <Content-Type value> '\n' <query string> '\n' <body>
 // (a missing line is empty). The Content-Type decides form or not and UTF-8 or Latin-1, as the
 // connector's callback handler does; the query is always UTF-8; the body is also decoded as
@@ -37,7 +37,7 @@
 #include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 
-#include "etranslation/base64.hpp"
+#include "bbgw/base64.hpp"
 #include "etranslation/config.hpp"
 #include "etranslation/etranslation_connector.hpp"
 #include "etranslation/form.hpp"
@@ -193,19 +193,19 @@ std::optional<et::form_params> check_form(std::string_view text, bool latin1) {
 }
 
 void check_base64(std::string_view in) {
-  auto d = et::base64_decode(in);
+  auto d = bbgw::base64_decode(in);
   if (d) {
-    FUZZ_CHECK(et::base64_decoded_size(in) == d->size());
-    auto e = et::base64_encode(*d);
+    FUZZ_CHECK(bbgw::base64_decoded_size(in) == d->size());
+    auto e = bbgw::base64_encode(*d);
     FUZZ_CHECK(e.size() % 4 == 0);
-    auto d2 = et::base64_decode(e);
+    auto d2 = bbgw::base64_decode(e);
     FUZZ_CHECK(d2 && *d2 == *d);
   }
-  auto e = et::base64_encode(in);
+  auto e = bbgw::base64_encode(in);
   FUZZ_CHECK(e.size() == (in.size() + 2) / 3 * 4);
-  auto d3 = et::base64_decode(e);
+  auto d3 = bbgw::base64_decode(e);
   FUZZ_CHECK(d3 && *d3 == in);
-  FUZZ_CHECK(et::base64_decoded_size(e) == in.size());
+  FUZZ_CHECK(bbgw::base64_decoded_size(e) == in.size());
 }
 
 // ---- the whole handler ------------------------------------------------------------------
@@ -324,7 +324,7 @@ struct handler_bench {
       if (t.status == et::lang_status::done && j->document) {
         FUZZ_CHECK(t.has_document);
         auto out = db.get(et::output_namespace, id + "/" + t.lang);
-        FUZZ_CHECK(out && *out && et::base64_decode(**out).has_value());
+        FUZZ_CHECK(out && *out && bbgw::base64_decode(**out).has_value());
       }
     }
   }

@@ -2,7 +2,13 @@
 // (POST /api/v1/edelivery/messages), A compresses, signs and encrypts three payloads for B and
 // pushes them; B verifies, stores, emits `received` and answers a signed receipt; A verifies the
 // receipt and emits `delivered`. Both sides' events are read back with an independent Kafka
-// consumer and validated against their JSON Schemas.
+// consumer and validated against their JSON Schemas. Over mTLS: B down for a while → A retries
+// with backoff, B comes up → delivered (submitted, sent, delivered on A; received on B); the
+// message as A sent it, replayed to B, gets the first receipt again and no second event.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -48,7 +54,8 @@ std::string section(std::filesystem::path const& dir, std::string const& own_pfx
 }
 
 std::string pmode(std::string const& id, std::string const& endpoint, std::string const& cert,
-                  std::string const& tls = "", int attempts = 5) {
+                  std::string const& tls = "", int attempts = 5,
+                  std::string const& retry = "retry_interval: 200ms") {
   return "      - id: " + id + "\n" +
          (endpoint.empty() ? "" : "        endpoint: " + endpoint + "\n") +
          (tls.empty() ? "" : "        tls: " + tls + "\n") +
@@ -61,7 +68,7 @@ std::string pmode(std::string const& id, std::string const& endpoint, std::strin
          cert +
          "]}\n"
          "        reliability: {max_attempts: " +
-         std::to_string(attempts) + ", retry_interval: 200ms}\n";
+         std::to_string(attempts) + ", " + retry + "}\n";
 }
 
 void validate(std::filesystem::path const& dir, kafka_record const& rec,
@@ -72,6 +79,12 @@ void validate(std::filesystem::path const& dir, kafka_record const& rec,
                                "/tests/tools/validate_json.py " + BBGW_SOURCE_DIR +
                                "/schemas/events/" + schema + " " + f.string());
   EXPECT_EQ(rc, 0) << out << rec.value;
+}
+
+std::string schema_of(kafka_record const& r) {
+  return json::parse(r.value).at("type") == "eu.bbgateway.edelivery.message.sent.v1"
+             ? "edelivery.message.sent.json"
+             : "edelivery.message.outbound.json";
 }
 
 TEST(EdeliveryExchange, AtoBDeliveredReceiptedAndPublishedOnBothSides) {
@@ -93,16 +106,17 @@ TEST(EdeliveryExchange, AtoBDeliveredReceiptedAndPublishedOnBothSides) {
   ASSERT_EQ(res.status, 202) << res.body;
   auto id = std::string(json::parse(res.body).at("messageId").as_string());
 
-  // A: submitted, then delivered (keyed by the conversation).
-  auto a_events = consume(a.bootstrap(), "bbgw.edelivery", 2, 20s);
-  ASSERT_EQ(a_events.size(), 2u);
+  // A: submitted, sent, then delivered (keyed by the conversation).
+  auto a_events = consume(a.bootstrap(), "bbgw.edelivery", 3, 20s);
+  ASSERT_EQ(a_events.size(), 3u);
   for (auto const& r : a_events) {
     EXPECT_EQ(r.key, "case-42");
-    validate(dir_a, r, "edelivery.message.outbound.json");
+    validate(dir_a, r, schema_of(r));
   }
   EXPECT_EQ(json::parse(a_events[0].value).at("type"),
             "eu.bbgateway.edelivery.message.submitted.v1");
-  EXPECT_EQ(json::parse(a_events[1].value).at("type"),
+  EXPECT_EQ(json::parse(a_events[1].value).at("type"), "eu.bbgateway.edelivery.message.sent.v1");
+  EXPECT_EQ(json::parse(a_events[2].value).at("type"),
             "eu.bbgateway.edelivery.message.delivered.v1");
   auto st = curl(a.url() + "/api/v1/edelivery/messages/" + id);
   ASSERT_EQ(st.status, 200);
@@ -161,9 +175,9 @@ TEST(EdeliveryExchange, OverMutualTlsOnlyWithTheClientCertificate) {
   };
   auto ok_id = submit("mtls");
   auto refused_id = submit("no-cert");
-  // submitted ×2, then delivered and failed (in either order).
-  auto events = consume(a.bootstrap(), "bbgw.edelivery", 4, 30s);
-  ASSERT_EQ(events.size(), 4u);
+  // submitted ×2, then sent + delivered and failed (the refused one never reached B).
+  auto events = consume(a.bootstrap(), "bbgw.edelivery", 5, 30s);
+  ASSERT_EQ(events.size(), 5u);
   auto status = [&](std::string const& id) {
     auto r = curl(a.url() + "/api/v1/edelivery/messages/" + id);
     return json::parse(r.body).as_object();
@@ -173,6 +187,128 @@ TEST(EdeliveryExchange, OverMutualTlsOnlyWithTheClientCertificate) {
   EXPECT_EQ(refused.at("status"), "failed");
   EXPECT_EQ(refused.at("ebmsCode"), "EBMS:0301");
   EXPECT_EQ(consume(b.bootstrap(), "bbgw.edelivery", 2, 3s).size(), 1u) << "only the mTLS one";
+}
+
+// A port nothing listens on now (bound then released), for a gateway started later.
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// SHA-256 (hex) by coreutils' sha256sum, an independent implementation.
+std::string sha256_hex(std::filesystem::path const& dir, std::string const& s) {
+  auto f = dir / "sha256.in";
+  write_file(f, s);
+  auto [rc, out] = run_command("sha256sum " + f.string());
+  EXPECT_EQ(rc, 0) << out;
+  return out.substr(0, 64);
+}
+
+TEST(EdeliveryExchange, OverMutualTlsBDownForAWhileThenDeliveredAndADuplicateGetsTheFirstReceipt) {
+  auto pki = dev_pki();
+  std::string p = pki.string();
+  auto dir_a = make_temp_dir("bbgw-it-as4-da");
+  auto dir_b = make_temp_dir("bbgw-it-as4-db");
+  auto a_cert = pem(dir_b / "a.pem", "AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
+  auto b_cert = pem(dir_a / "b.pem", "AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
+  auto const b_port = free_port();
+  auto endpoint = "https://127.0.0.1:" + std::to_string(b_port) + "/edelivery/as4";
+  auto client_tls = "{ca_file: " + p + "/ca.crt, certificate: " + p +
+                    "/tls-client.crt, private_key: " + p + "/tls-client.key}";
+  gateway a{dir_a,
+            gateway_yaml("", section(dir_a, "AccessPointA.pfx", "Pz4cZK4SULUwmraZa", "gw-a.test",
+                                     pmode("to-b", endpoint, b_cert, client_tls, 20,
+                                           "retry_interval: 100ms, retry_max: 400ms")))};
+
+  // Submitted as multipart/form-data by curl (an independent client): metadata + two files.
+  write_file(dir_a / "permit.xml", "<permit id=\"7\"/>");
+  write_file(dir_a / "note.txt", "hello from A");
+  auto res = curl(
+      a.url() + "/api/v1/edelivery/messages",
+      {"-F", R"(metadata={"pmode": "to-b", "conversationId": "case-down"};type=application/json)",
+       "-F", "payload=@" + (dir_a / "permit.xml").string() + ";type=application/xml", "-F",
+       "payload=@" + (dir_a / "note.txt").string() + ";type=text/plain"});
+  ASSERT_EQ(res.status, 202) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+
+  // B is down: A retries with backoff (its log says so, twice), and the message stays submitted.
+  int retries = 0;
+  auto retried = a.proc().wait_line(
+      [&](std::string const& l) {
+        return l.find("no receipt yet, retrying") != std::string::npos && ++retries >= 2;
+      },
+      15s);
+  ASSERT_TRUE(retried) << "A did not retry";
+  auto status = [&] {
+    return json::parse(curl(a.url() + "/api/v1/edelivery/messages/" + id).body).as_object();
+  };
+  EXPECT_EQ(status().at("status"), "submitted");
+
+  // B comes up on the port A is trying, behind mTLS.
+  auto b_yaml = gateway_yaml("", section(dir_b, "AccessPointB.pfx", "Pz4cZK4SULUwmraZb",
+                                         "gw-b.test", pmode("from-a", "", a_cert)));
+  std::string const http_listener = "    - {name: http, address: 127.0.0.1, port: 0}\n";
+  ASSERT_NE(b_yaml.find(http_listener), std::string::npos);
+  b_yaml.replace(b_yaml.find(http_listener), http_listener.size(),
+                 http_listener + "    - name: https-mtls\n      address: 127.0.0.1\n      port: " +
+                     std::to_string(b_port) + "\n      tls: {certificate: " + p +
+                     "/tls-server-chain.crt, private_key: " + p +
+                     "/tls-server.key, client_ca: " + p + "/ca.crt, client_auth: required}\n");
+  gateway b{dir_b, b_yaml};
+
+  // A: submitted, sent, delivered (keyed by the conversation), valid against their schemas.
+  auto a_events = consume(a.bootstrap(), "bbgw.edelivery", 3, 30s);
+  ASSERT_EQ(a_events.size(), 3u);
+  std::vector<std::string> types;
+  for (auto const& r : a_events) {
+    EXPECT_EQ(r.key, "case-down");
+    auto type = std::string(json::parse(r.value).at("type").as_string());
+    types.push_back(type);
+    validate(dir_a, r, schema_of(r));
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"eu.bbgateway.edelivery.message.submitted.v1",
+                                             "eu.bbgateway.edelivery.message.sent.v1",
+                                             "eu.bbgateway.edelivery.message.delivered.v1"}));
+  auto st = status();
+  EXPECT_EQ(st.at("status"), "delivered");
+  EXPECT_GT(st.at("attempts").as_int64(), 2) << "delivered after retries";
+  auto receipt_id = std::string(st.at("receiptId").as_string());
+
+  // B: one received event with both payloads' digests; the bytes are served.
+  auto b_events = consume(b.bootstrap(), "bbgw.edelivery", 1, 20s);
+  ASSERT_EQ(b_events.size(), 1u);
+  validate(dir_b, b_events[0], "edelivery.message.received.json");
+  auto got = json::parse(b_events[0].value).at("data");
+  EXPECT_EQ(got.at("messageId"), json::string(id));
+  auto const& recv = got.at("payloads").as_array();
+  ASSERT_EQ(recv.size(), 2u);
+  EXPECT_EQ(recv[0].at("sha256"), json::string(sha256_hex(dir_a, "<permit id=\"7\"/>")));
+  EXPECT_EQ(curl(b.url() + std::string(recv[1].at("href").as_string())).body, "hello from A");
+
+  // The duplicate: the message exactly as A sent it (kept beside its payloads), pushed to B
+  // again by curl with A's client certificate → B's first receipt, no second event.
+  auto sent_file = dir_a / "payloads" / "out" / sha256_hex(dir_a, id) / "as4-message";
+  auto sent = read_file(sent_file);
+  ASSERT_FALSE(sent.empty()) << sent_file;
+  auto boundary = sent.substr(2, sent.find("\r\n") - 2);
+  auto dup = curl(endpoint, {"--cacert", p + "/ca.crt", "--cert", p + "/tls-client.crt", "--key",
+                             p + "/tls-client.key", "-H",
+                             "Content-Type: multipart/related; type=\"application/soap+xml\"; "
+                             "boundary=\"" +
+                                 boundary + "\"",
+                             "--data-binary", "@" + sent_file.string()});
+  EXPECT_EQ(dup.status, 200);
+  EXPECT_NE(dup.body.find("Receipt"), std::string::npos) << dup.body;
+  EXPECT_NE(dup.body.find(receipt_id), std::string::npos) << "the first receipt, again";
+  EXPECT_EQ(consume(b.bootstrap(), "bbgw.edelivery", 2, 3s).size(), 1u) << "no second event";
 }
 
 }  // namespace

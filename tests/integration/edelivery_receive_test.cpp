@@ -143,5 +143,95 @@ TEST_F(EdeliveryReceive, TamperedMessageGetsAnEbmsErrorAndNoEvent) {
   EXPECT_TRUE(consume(gw.bootstrap(), "bbgw.edelivery", 1, 3s).empty());
 }
 
+// A PMode bound to the partner's TLS client certificate, on a real mTLS listener (client
+// certificates optional at the TLS level, so the connector decides): without the certificate →
+// eb:Error EBMS:0101 and nothing stored; with it → the signed receipt. The message is also a
+// larger one (8 MiB, made by the independent generator) so that the spooled-body route of the
+// real server is what reads it.
+TEST(EdeliveryReceiveTls, PmodeBoundToTheClientCertificate) {
+  auto pki = dev_pki();
+  std::string p = pki.string();
+  auto dir = make_temp_dir("bbgw-it-as4-mtls");
+  auto a = certificate_pem(dir / "accesspoint-a.pem", "AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
+  auto yaml = gateway_yaml(
+      "",
+      "  edelivery:\n"
+      "    enabled: true\n"
+      "    body_limit: 64MiB\n"
+      "    key: {pkcs12: " +
+          as4_dir +
+          "AccessPointB.pfx, password: Pz4cZK4SULUwmraZb}\n"
+          "    payload_dir: " +
+          (dir / "payloads").string() +
+          "\n"
+          "    pmodes:\n"
+          "      - id: holodeck-test\n"
+          "        agreement: http://agreements.holodeckb2b.org/examples/agreement0\n"
+          "        service: Test\n"
+          "        service_type: 'org:holodeckb2b:services'\n"
+          "        action: StoreMessage\n"
+          "        initiator: {party_id: 'org:holodeckb2b:example:company:A', role: Sender}\n"
+          "        responder: {party_id: 'org:eu:europa:as4:example', role: Receiver}\n"
+          "        tls_client_certificates: [" +
+          p + "/tls-client.crt]\n" +
+          "        security: {sign: true, encrypt: true, partner_certificates: [" + a + "]}\n");
+  std::string const http_listener = "    - {name: http, address: 127.0.0.1, port: 0}\n";
+  ASSERT_NE(yaml.find(http_listener), std::string::npos);
+  yaml.replace(yaml.find(http_listener), http_listener.size(),
+               http_listener +
+                   "    - name: https-mtls\n"
+                   "      address: 127.0.0.1\n"
+                   "      port: 0\n"
+                   "      tls: {certificate: " +
+                   p + "/tls-server-chain.crt, private_key: " + p +
+                   "/tls-server.key, client_ca: " + p + "/ca.crt, client_auth: optional}\n");
+  gateway gw{dir, yaml};
+
+  auto message = dir / "large.as4";
+  auto [grc, gen] =
+      run_command("/usr/bin/python3 " + std::string(BBGW_SOURCE_DIR) +
+                  "/tests/connectors/edelivery/make_large_as4.py " + message.string() +
+                  " 8388608 " + as4_dir + "AccessPointA.pfx Pz4cZK4SULUwmraZa " + as4_dir +
+                  "AccessPointB.pfx Pz4cZK4SULUwmraZb large-mtls@it.test 2>&1");
+  ASSERT_EQ(grc, 0) << gen;
+  auto info = json::parse(gen).as_object();
+  auto content_type = std::string(info.at("content_type").as_string());
+  auto post = [&](std::vector<std::string> tls) {
+    std::vector<std::string> args{"-X",
+                                  "POST",
+                                  "--data-binary",
+                                  "@" + message.string(),
+                                  "-H",
+                                  "Content-Type: " + content_type,
+                                  "--cacert",
+                                  p + "/ca.crt"};
+    args.insert(args.end(), tls.begin(), tls.end());
+    return curl(gw.url("https-mtls") + "/edelivery/as4", args);
+  };
+  auto refused = post({});
+  EXPECT_NE(refused.body.find("errorCode=\"EBMS:0101\""), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("TLS client certificate"), std::string::npos);
+  EXPECT_EQ(curl(gw.url() + "/api/v1/edelivery/messages/large-mtls@it.test").status, 404);
+  EXPECT_TRUE(consume(gw.bootstrap(), "bbgw.edelivery", 1, 2s).empty());
+
+  auto ok = post({"--cert", p + "/tls-client.crt", "--key", p + "/tls-client.key"});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("NonRepudiationInformation"), std::string::npos) << ok.body;
+  auto status = curl(gw.url() + "/api/v1/edelivery/messages/large-mtls@it.test");
+  ASSERT_EQ(status.status, 200) << status.body;
+  auto const record = json::parse(status.body);
+  auto const& payload = record.at("payloads").as_array()[0];
+  EXPECT_EQ(payload.at("sha256"), info.at("payload_sha256"));
+  EXPECT_EQ(payload.at("size").to_number<std::uint64_t>(), 8388608u);
+  // The bytes come back streamed from the file, equal to what was sent.
+  auto out = dir / "payload.bin";
+  auto [crc, cout_] =
+      run_command("curl -sS -o " + out.string() + " " + gw.url() +
+                  std::string(payload.at("href").as_string()) + " && sha256sum " + out.string());
+  ASSERT_EQ(crc, 0) << cout_;
+  EXPECT_EQ(cout_.substr(0, 64), std::string(info.at("payload_sha256").as_string()));
+  EXPECT_EQ(consume(gw.bootstrap(), "bbgw.edelivery", 1).size(), 1u);
+}
+
 }  // namespace
 }  // namespace bbgw::it

@@ -21,6 +21,9 @@ struct client_request {
   std::string url;  // http:// or https://
   header_list headers;
   std::string body;
+  // When set, the body is streamed from this file instead (`body` must be empty): large
+  // uploads (AS4 messages) without holding them in memory. An unreadable file is an error.
+  std::string body_file;
   std::chrono::milliseconds timeout{10000};  // connect + exchange
   std::optional<client_tls> tls;             // for https: trust and client certificate
   std::size_t max_response_body = 16 * 1024 * 1024;

@@ -1,5 +1,6 @@
 #include "http/beast_client.hpp"
 
+#include <openssl/ssl.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +9,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <openssl/ssl.h>
 
 namespace bbgw::http {
 
@@ -23,22 +23,31 @@ class client_category_impl final : public boost::system::error_category {
   char const* name() const noexcept override { return "bbgw.http_client"; }
   std::string message(int ev) const override {
     switch (static_cast<client_errc>(ev)) {
-      case client_errc::bad_url: return "malformed URL";
-      case client_errc::unsupported_scheme: return "only http and https URLs are supported";
-      case client_errc::resolve_failed: return "host name could not be resolved";
-      case client_errc::connect_failed: return "connection failed";
-      case client_errc::tls_failed: return "TLS handshake or certificate verification failed";
-      case client_errc::timeout: return "request timed out";
-      case client_errc::protocol_error: return "malformed HTTP response";
-      case client_errc::body_too_large: return "response body too large";
+      case client_errc::bad_url:
+        return "malformed URL";
+      case client_errc::unsupported_scheme:
+        return "only http and https URLs are supported";
+      case client_errc::resolve_failed:
+        return "host name could not be resolved";
+      case client_errc::connect_failed:
+        return "connection failed";
+      case client_errc::tls_failed:
+        return "TLS handshake or certificate verification failed";
+      case client_errc::timeout:
+        return "request timed out";
+      case client_errc::protocol_error:
+        return "malformed HTTP response";
+      case client_errc::body_too_large:
+        return "response body too large";
+      case client_errc::body_file_unreadable:
+        return "the request body file cannot be read";
     }
     return "http client error";
   }
 };
 
-template <class Stream>
-bbgw::result<bbgw::client_response> exchange(Stream& stream, beast::tcp_stream& tcp,
-                                             bhttp::request<bhttp::string_body>& req,
+template <class Stream, class Request>
+bbgw::result<bbgw::client_response> exchange(Stream& stream, beast::tcp_stream& tcp, Request& req,
                                              bbgw::client_request const& in,
                                              std::chrono::steady_clock::time_point deadline) {
   beast::error_code ec;
@@ -68,39 +77,25 @@ boost::system::error_category const& client_category() noexcept {
   return cat;
 }
 
-bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request const& in) {
-  auto url = boost::urls::parse_absolute_uri(in.url);
-  if (!url) return client_errc::bad_url;
-  std::string scheme(url->scheme());
-  bool tls = scheme == "https";
-  if (!tls && scheme != "http") return client_errc::unsupported_scheme;
-  std::string host(url->host_name().empty() ? url->encoded_host().decode() : url->host_name());
-  if (url->host_type() == boost::urls::host_type::ipv6) host = std::string(url->host_ipv6_address().to_string());
-  std::string port = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
-  std::string target(url->encoded_target());
-  if (target.empty()) target = "/";
+namespace {
 
+struct target_parts {
+  bool tls = false;
+  std::string host, port, target, host_header;
+};
+
+// Connects (TLS when asked), writes `req` and reads the response, all before `in.timeout`.
+template <class Request>
+bbgw::result<bbgw::client_response> transfer(bbgw::client_request const& in, target_parts const& t,
+                                             Request& req) {
   auto deadline = std::chrono::steady_clock::now() + in.timeout;
   asio::io_context ioc;
   asio::ip::tcp::resolver resolver(ioc);
   beast::error_code ec;
-  auto endpoints = resolver.resolve(host, port, ec);
+  auto endpoints = resolver.resolve(t.host, t.port, ec);
   if (ec) return client_errc::resolve_failed;
 
-  bhttp::request<bhttp::string_body> req;
-  req.method_string(in.method);
-  req.target(target);
-  req.version(11);
-  std::string host_header(url->encoded_host_and_port());
-  req.set(bhttp::field::host, host_header);
-  req.set(bhttp::field::user_agent, "bbgw");
-  for (auto const& [k, v] : in.headers) req.insert(k, v);
-  req.body() = in.body;
-  if (!in.body.empty() || in.method == "POST" || in.method == "PUT" || in.method == "PATCH")
-    req.prepare_payload();
-  req.keep_alive(false);
-
-  if (!tls) {
+  if (!t.tls) {
     beast::tcp_stream stream(ioc);
     stream.expires_at(deadline);
     stream.connect(endpoints, ec);
@@ -125,9 +120,9 @@ bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request cons
     if (ec) return client_errc::tls_failed;
   }
   beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str()))
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str()))
     return client_errc::tls_failed;
-  stream.set_verify_callback(asio::ssl::host_name_verification(host));
+  stream.set_verify_callback(asio::ssl::host_name_verification(t.host));
   beast::get_lowest_layer(stream).expires_at(deadline);
   beast::get_lowest_layer(stream).connect(endpoints, ec);
   if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
@@ -136,6 +131,52 @@ bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request cons
   auto r = exchange(stream, beast::get_lowest_layer(stream), req, in, deadline);
   stream.shutdown(ec);  // a peer closing without close_notify is common; ignore
   return r;
+}
+
+template <class Body>
+void set_head(bhttp::request<Body>& req, bbgw::client_request const& in, target_parts const& t) {
+  req.method_string(in.method);
+  req.target(t.target);
+  req.version(11);
+  req.set(bhttp::field::host, t.host_header);
+  req.set(bhttp::field::user_agent, "bbgw");
+  for (auto const& [k, v] : in.headers) req.insert(k, v);
+  req.keep_alive(false);
+}
+
+}  // namespace
+
+bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request const& in) {
+  auto url = boost::urls::parse_absolute_uri(in.url);
+  if (!url) return client_errc::bad_url;
+  std::string scheme(url->scheme());
+  target_parts t;
+  t.tls = scheme == "https";
+  if (!t.tls && scheme != "http") return client_errc::unsupported_scheme;
+  t.host = std::string(url->host_name().empty() ? url->encoded_host().decode() : url->host_name());
+  if (url->host_type() == boost::urls::host_type::ipv6)
+    t.host = std::string(url->host_ipv6_address().to_string());
+  t.port = url->has_port() ? std::string(url->port()) : (t.tls ? "443" : "80");
+  t.target = std::string(url->encoded_target());
+  if (t.target.empty()) t.target = "/";
+  t.host_header = std::string(url->encoded_host_and_port());
+
+  if (!in.body_file.empty()) {
+    // Streamed from the file: Beast's file_body reads it in chunks as it writes.
+    bhttp::request<bhttp::file_body> req;
+    set_head(req, in, t);
+    beast::error_code ec;
+    req.body().open(in.body_file.c_str(), beast::file_mode::scan, ec);
+    if (ec) return client_errc::body_file_unreadable;
+    req.prepare_payload();
+    return transfer(in, t, req);
+  }
+  bhttp::request<bhttp::string_body> req;
+  set_head(req, in, t);
+  req.body() = in.body;
+  if (!in.body.empty() || in.method == "POST" || in.method == "PUT" || in.method == "PATCH")
+    req.prepare_payload();
+  return transfer(in, t, req);
 }
 
 }  // namespace bbgw::http

@@ -15,6 +15,7 @@ enum class client_errc {
   timeout,
   protocol_error,
   body_too_large,
+  body_file_unreadable,
 };
 
 boost::system::error_category const& client_category() noexcept;

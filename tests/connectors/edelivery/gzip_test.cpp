@@ -43,5 +43,44 @@ TEST(gzip, bomb_is_stopped_by_ratio_and_size) {
   EXPECT_TRUE(gunzip(*z, generous));
 }
 
+// Streamed: input read in chunks, output handed on as it is inflated, never more than the limit.
+TEST(gzip, streams_in_chunks_and_stops_at_the_limit) {
+  std::string plain(2 * 1024 * 1024 + 3, '\0');
+  for (std::size_t i = 0; i < plain.size(); ++i)
+    plain[i] = static_cast<char>((i * 2654435761u) >> 13);
+  auto z = gzip(plain);
+  ASSERT_TRUE(z);
+  std::string out;
+  std::size_t calls = 0;
+  auto collect = [&](std::span<char const> b) -> result<void> {
+    ++calls;
+    out.append(b.data(), b.size());
+    return {};
+  };
+  auto n = gunzip_stream({memory_source(*z), 0, z->size()}, collect, {});
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, plain.size());
+  EXPECT_EQ(out, plain);
+  EXPECT_GT(calls, 4u) << "handed on in pieces";
+  // A range inside a larger source (as a MIME part is).
+  auto framed = "head" + *z + "tail";
+  out.clear();
+  EXPECT_TRUE(gunzip_stream({memory_source(framed), 4, z->size()}, collect, {}));
+  EXPECT_EQ(out, plain);
+  // The size limit: output stops at it.
+  out.clear();
+  std::string detail;
+  gunzip_limits small{.max_output_bytes = 1024 * 1024};
+  auto r = gunzip_stream({memory_source(*z), 0, z->size()}, collect, small, &detail);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(detail, "decompressed size above the limit");
+  EXPECT_LE(out.size(), 1024u * 1024u);
+  // Truncated and trailing data.
+  EXPECT_FALSE(gunzip_stream({memory_source(*z), 0, z->size() - 1}, collect, {}, &detail));
+  EXPECT_EQ(detail, "truncated gzip data");
+  EXPECT_FALSE(gunzip_stream({memory_source(framed), 4, z->size() + 4}, collect, {}, &detail));
+  EXPECT_EQ(detail, "data after the gzip member");
+}
+
 }  // namespace
 }  // namespace bbgw::edelivery

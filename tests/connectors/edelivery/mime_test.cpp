@@ -1,5 +1,8 @@
 // The multipart/related parser: boundaries, part headers, transfer encodings, limits, and the
 // AS4.NET raw bodies (no outer Content-Type).
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +135,85 @@ TEST(mime, base64_is_strict) {
   EXPECT_FALSE(base64_decode("aGVsbG9="));  // non-zero trailing bits
   EXPECT_FALSE(base64_decode("aG=sbG8="));
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+}
+
+// scan_multipart over a file: parts located by offsets (delimiters found across the 1 MiB read
+// chunks), only base64 parts decoded (into anonymous scratch files), the same parts as the
+// in-memory parser.
+TEST(mime, scan_of_a_file_locates_parts_by_offset) {
+  std::string big(3 * 1024 * 1024 + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) >> 3);
+  // Place the next delimiter so that it straddles the first 1 MiB chunk boundary.
+  std::string const head =
+      "--b1\r\nContent-Type: application/soap+xml\r\nContent-ID: <root@x>\r\n\r\n<e/>\r\n"
+      "--b1\r\nContent-Type: application/octet-stream\r\nContent-ID: <big@x>\r\n\r\n";
+  big.resize(1024 * 1024 - head.size() - 3);
+  for (auto& c : big)
+    if (c == '-') c = '+';  // no accidental delimiter
+  std::string body =
+      head + big + "\r\n--b1\r\nContent-ID: <b64@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+      base64_encode("hello, large world") + "\r\n--b1--\r\n";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("bbgw-mime-scan-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "body").string();
+  std::ofstream(file, std::ios::binary) << body;
+  auto src = open_file_source(file);
+  ASSERT_TRUE(src);
+  auto sinks = directory_sinks(dir.string());
+  auto m = scan_multipart(ct, *src, {}, *sinks);
+  ASSERT_TRUE(m) << m.error().message();
+  ASSERT_EQ(m->parts.size(), 3u);
+  EXPECT_EQ(m->root, 0u);
+  auto const* p = m->attachment("big@x");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->content.source, *src) << "located in the body, not copied";
+  EXPECT_EQ(p->content.offset, head.size());
+  EXPECT_EQ(p->content.length, big.size());
+  auto const* b = m->attachment("b64@x");
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(b->content.source, *src) << "decoded into a scratch sink";
+  EXPECT_EQ(read_all(b->content, 100, errc::mime_too_large).value(), "hello, large world");
+  EXPECT_EQ(m->attachment("root@x"), nullptr) << "the root is not an attachment";
+  // The in-memory parser sees the same.
+  auto mem = parse_multipart(ct, body);
+  ASSERT_TRUE(mem);
+  EXPECT_EQ(mem->parts[1].content, big);
+  // Scratch files are anonymous: nothing but the body in the directory.
+  std::size_t n = 0;
+  for (auto const& e : std::filesystem::directory_iterator(dir)) {
+    (void)e;
+    ++n;
+  }
+  EXPECT_EQ(n, 1u);
+  // A truncated copy has no close delimiter; a bad base64 part is refused while decoding.
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << body.substr(0, body.size() - 9);
+  auto cut = open_file_source(file);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(scan_multipart(ct, *cut, {}, *sinks).error(), errc::mime_malformed);
+  auto bad = body;
+  bad.replace(bad.rfind("\r\n--b1--") - 4, 1, "*");
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bad;
+  auto badsrc = open_file_source(file);
+  ASSERT_TRUE(badsrc);
+  EXPECT_EQ(scan_multipart(ct, *badsrc, {}, *sinks).error(), errc::mime_bad_base64);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(mime, base64_decoder_fed_in_pieces_matches_the_whole) {
+  std::string text = base64_encode("The quick brown fox jumps over the lazy dog!");
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    base64_decoder d;
+    std::string out;
+    ASSERT_TRUE(d.update(text.substr(0, cut), out));
+    ASSERT_TRUE(d.update(text.substr(cut), out));
+    EXPECT_TRUE(d.finish());
+    EXPECT_EQ(out, "The quick brown fox jumps over the lazy dog!");
+  }
+  base64_decoder d;
+  std::string out;
+  EXPECT_TRUE(d.update("aGVsbG8", out));
+  EXPECT_FALSE(d.finish()) << "not a multiple of four";
 }
 
 }  // namespace

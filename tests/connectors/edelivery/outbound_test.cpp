@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -119,6 +120,66 @@ TEST_F(outbound, signed_only_message_is_refused_where_encryption_is_required) {
   auto refused = receive(msg->content_type, msg->body, opt, trust_a_, &b_, now_, &detail_);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), errc::encryption_missing);
+}
+
+TEST_F(outbound, a_message_built_into_a_file_from_payload_files_round_trips) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("bbgw-as4-outfile-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // Payload files of several read chunks each; one compressed, one sent as it is.
+  std::string big(300 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) >> 5);
+  std::ofstream(dir / "p0", std::ios::binary) << big;
+  std::ofstream(dir / "p1", std::ios::binary) << big.substr(1000);
+  std::ofstream(dir / "p2", std::ios::binary).close();  // an empty payload
+  auto s = spec();
+  s.payloads = {{"f0@gw-a.test", "application/pdf", {}, true},
+                {"f1@gw-a.test", "application/octet-stream", {}, false},
+                {"f2@gw-a.test", "text/plain", {}, true}};
+  for (std::size_t i = 0; i < 3; ++i)
+    s.payloads[i].file = (dir / ("p" + std::to_string(i))).string();
+  auto const out = (dir / "message").string();
+  auto msg = build_user_message_file(s, out, &detail_);
+  ASSERT_TRUE(msg) << detail_;
+  EXPECT_TRUE(msg->body.empty());
+  EXPECT_EQ(msg->body_file, out);
+  EXPECT_EQ(msg->size, fs::file_size(out));
+  std::size_t files = 0;
+  for ([[maybe_unused]] auto const& e : fs::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 4u) << "the compressed staging files are removed";
+
+  std::ifstream in(out, std::ios::binary);
+  std::string body(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(body.find(big.substr(5000, 64)), std::string::npos) << "encrypted";
+  inbound_options opt;
+  opt.security.require_encryption = true;
+  auto got = receive(msg->content_type, body, opt, trust_a_, &b_, now_, &detail_);
+  ASSERT_TRUE(got) << got.error().message() << ": " << detail_;
+  ASSERT_EQ(got->payloads.size(), 3u);
+  EXPECT_TRUE(got->payloads[0].data == big);
+  EXPECT_TRUE(got->payloads[1].data == big.substr(1000));
+  EXPECT_TRUE(got->payloads[2].data.empty());
+  auto receipt_xml =
+      build_receipt("m1@gw-a.test", got->security.signature, b_, {"r1@gw-b.test", now_});
+  ASSERT_TRUE(receipt_xml);
+  auto receipt =
+      receive("application/soap+xml", *receipt_xml, {}, trust_b_, nullptr, now_, &detail_);
+  ASSERT_TRUE(receipt) << detail_;
+  EXPECT_TRUE(check_receipt(*receipt, "m1@gw-a.test", msg->references, &detail_)) << detail_;
+
+  // The independent checker (lxml + cryptography) agrees.
+  std::string const as4 = BBGW_SHARED_DIR "/fixtures/as4/as4net/";
+  std::string cmd =
+      "/usr/bin/python3 " BBGW_SOURCE_DIR "/tests/connectors/edelivery/as4_check.py " + out + " '" +
+      msg->content_type + "' " + as4 + "AccessPointB.pfx Pz4cZK4SULUwmraZb " + as4 +
+      "AccessPointA.pfx Pz4cZK4SULUwmraZa >/dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+
+  // A missing payload file fails the build and leaves no message file behind.
+  s.payloads[0].file = (dir / "missing").string();
+  EXPECT_FALSE(build_user_message_file(s, (dir / "message2").string(), &detail_));
+  EXPECT_FALSE(fs::exists(dir / "message2"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

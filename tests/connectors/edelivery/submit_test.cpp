@@ -2,10 +2,14 @@
 // (POST /api/v1/edelivery/messages), A stores it with its `submitted` event, then sends it
 // (compress → sign → encrypt) through a scripted network to B's real receiving connector,
 // verifies B's receipt and records `delivered`; B down for every attempt → `failed` with
-// EBMS:0301. Events validate against their JSON Schema.
+// EBMS:0301. The same API as multipart/form-data from a spooled body; 400/413/415/422
+// problems that store nothing; the `sent` event; PMode reporting.receipt: false. Events validate
+// against their JSON Schema.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -33,6 +37,10 @@ class network final : public http_client {
   std::function<response(request const&)> b;
   int down = 0;
   int calls = 0;
+  int from_file = 0;
+  std::size_t last_body_size = 0;
+  unsigned last_status = 0;
+  std::string last_response;
   std::string last_url;
   result<client_response> send(client_request const& req) override {
     ++calls;
@@ -45,13 +53,23 @@ class network final : public http_client {
     q.method = req.method;
     q.headers = req.headers;
     q.body = req.body;
+    if (!req.body_file.empty()) {  // the sender streams the built message from its file
+      ++from_file;
+      std::ifstream in(req.body_file, std::ios::binary);
+      q.body.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    last_body_size = q.body.size();
     auto res = b(q);
+    last_status = res.status;
+    last_response = res.body;
     return client_response{res.status, res.headers, res.body};
   }
 };
 
-void expect_valid(std::vector<cloud_event> const& events, std::string const& schema) {
+// Each event against `schema`, the `sent` event against its own.
+void expect_valid(std::vector<cloud_event> const& events, std::string const& outbound) {
   for (auto const& ev : events) {
+    auto schema = ev.type == sent_type ? std::string("edelivery.message.sent.json") : outbound;
     auto file =
         fs::temp_directory_path() / ("bbgw-as4-sub-" + std::to_string(::getpid()) + ".json");
     std::ofstream(file) << to_structured_json(ev);
@@ -103,11 +121,54 @@ class submitting : public ::testing::Test {
     cb.party_domain = "gw-b.test";
     cb.payload_dir = (dir_ / "b").string();
     cb.pmodes = {from_a};
+    ca_ = ca;
+    cb_ = cb;
     b_conn_ = std::make_unique<edelivery_connector>(cb, ctx_b_);
     net_.b = [this](request const& q) { return b_conn_->receive_as4(q); };
     a_conn_ = std::make_unique<edelivery_connector>(ca, ctx_a_);
+    auto cs = ca;
+    cs.max_submit_bytes = 4;
+    cs.payload_dir = (dir_ / "small").string();
+    small_ = std::make_unique<edelivery_connector>(cs, ctx_a_);
   }
   ~submitting() override { fs::remove_all(dir_); }
+
+  // Both PModes with reporting.receipt: false (A may still expect one, to see it refused).
+  void recreate_without_receipts(bool a_expects_receipt = false) {
+    ca_.pmodes[0].receipt = a_expects_receipt;
+    cb_.pmodes[0].receipt = false;
+    b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
+    a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
+  }
+  static request json_request(std::string const& body) {
+    request r;
+    r.method = "POST";
+    r.headers.set("Content-Type", "application/json");
+    r.body = body;
+    return r;
+  }
+  // A request as the server hands over a spooled body: in a file, request::body empty.
+  request spooled(std::string const& form) {
+    fs::create_directories(dir_ / "spool");
+    spool_file_ = dir_ / "spool" / "body";
+    std::ofstream(spool_file_, std::ios::binary) << form;
+    request r;
+    r.method = "POST";
+    r.headers.set("Content-Type", "multipart/form-data; boundary=" + boundary_);
+    r.body_file = spool_file_.string();
+    r.request_id = "req-10";
+    return r;
+  }
+  std::size_t file_count() const {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto const* d : {"a", "small"})
+      for (auto it = fs::recursive_directory_iterator(dir_ / d, ec);
+           !ec && it != fs::recursive_directory_iterator(); ++it)
+        n += it->is_regular_file() ? 1 : 0;
+    return n;
+  }
+  bool no_payload_files() const { return file_count() == 0; }
 
   response submit(std::string const& body) {
     request r;
@@ -143,6 +204,10 @@ class submitting : public ::testing::Test {
                            b_side_.log, net_,         "https://gw-b.test"};
   std::unique_ptr<edelivery_connector> b_conn_;
   std::unique_ptr<edelivery_connector> a_conn_;
+  std::unique_ptr<edelivery_connector> small_;  // max_submit_size: 4 bytes
+  edelivery_config ca_, cb_;
+  fs::path spool_file_;
+  std::string boundary_ = "bNd-7f3a";
 };
 
 TEST_F(submitting, submitted_message_is_sent_receipted_and_recorded) {
@@ -157,12 +222,17 @@ TEST_F(submitting, submitted_message_is_sent_receipted_and_recorded) {
   EXPECT_TRUE(a_conn_->send_next());
   EXPECT_FALSE(a_conn_->send_next()) << "queue empty";
   EXPECT_EQ(net_.last_url, "https://gw-b.test/edelivery/as4");
+  EXPECT_EQ(net_.from_file, 1) << "the built message is streamed from its file";
   auto st = status(*a_conn_, id);
   EXPECT_EQ(st.at("status"), "delivered");
   EXPECT_EQ(st.at("attempts"), 1);
-  ASSERT_EQ(a_side_.db.outbox().size(), 2u);
-  EXPECT_EQ(a_side_.db.outbox()[1].type, delivered_type);
-  EXPECT_EQ(a_side_.db.outbox()[1].partitionkey, "case-42");
+  EXPECT_TRUE(st.contains("sentAt"));
+  EXPECT_NE(std::string(st.at("receiptId").as_string()).find("@gw-b.test"), std::string::npos);
+  ASSERT_EQ(a_side_.db.outbox().size(), 3u);
+  EXPECT_EQ(a_side_.db.outbox()[1].type, sent_type);
+  EXPECT_EQ(a_side_.db.outbox()[1].data.at("status"), "sent");
+  EXPECT_EQ(a_side_.db.outbox()[2].type, delivered_type);
+  for (auto const& ev : a_side_.db.outbox()) EXPECT_EQ(ev.partitionkey, "case-42");
   EXPECT_EQ(a_side_.db.get(pending_namespace, "ids").value()->find(id), std::string::npos);
   expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
 
@@ -177,6 +247,13 @@ TEST_F(submitting, submitted_message_is_sent_receipted_and_recorded) {
   auto const& recv = got.data.at("payloads").as_array();
   ASSERT_EQ(recv.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(recv[i].at("sha256"), sent[i].at("sha256"));
+  // Payload bytes are never in an event, even tiny ones: neither raw nor base64.
+  for (auto const* events : {&a_events, &b_events})
+    for (auto const& ev : *events) {
+      auto text = to_structured_json(ev);
+      for (auto const* bytes : {"<permit/>", "PHBlcm1pdC8+", "hello\"", "aGVsbG8=", "JVBERi0xLjQK"})
+        EXPECT_EQ(text.find(bytes), std::string::npos) << bytes << " in " << text;
+    }
 }
 
 TEST_F(submitting, partner_down_for_every_attempt_is_failed_with_missing_receipt) {
@@ -189,7 +266,7 @@ TEST_F(submitting, partner_down_for_every_attempt_is_failed_with_missing_receipt
   auto st = status(*a_conn_, id);
   EXPECT_EQ(st.at("status"), "failed");
   EXPECT_EQ(st.at("ebmsCode"), "EBMS:0301");
-  ASSERT_EQ(a_side_.db.outbox().size(), 2u);
+  ASSERT_EQ(a_side_.db.outbox().size(), 2u) << "never sent: no `sent` event";
   EXPECT_EQ(a_side_.db.outbox()[1].type, failed_type);
   expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
   EXPECT_TRUE(b_side_.db.outbox().empty());
@@ -208,20 +285,198 @@ TEST_F(submitting, partner_down_for_a_while_then_delivered) {
 
 TEST_F(submitting, bad_submissions_are_problems_and_store_nothing) {
   EXPECT_EQ(submit("{").status, 400u);
-  EXPECT_EQ(submit(R"({"pmode": "from-a", "payloads": []})").status, 400u);
-  EXPECT_EQ(submit(R"({"pmode": "to-b", "payloads": []})").status, 400u);
+  EXPECT_EQ(submit(R"({"pmode": "from-a", "payloads": [{"mimeType": "a/b", "contentBase64": ""}]})")
+                .status,
+            422u)
+      << "a receiving PMode cannot send";
+  EXPECT_EQ(submit(R"({"pmode": "to-b", "payloads": []})").status, 422u);
   EXPECT_EQ(submit(R"({"pmode": "to-b", "payloads": [{"mimeType": "a/b", "contentBase64": "*"}]})")
                 .status,
             400u);
   EXPECT_EQ(
+      submit(R"({"pmode": "to-b", "payloads": [{"mimeType": "", "contentBase64": ""}]})").status,
+      422u);
+  EXPECT_EQ(
       submit(R"({"pmode": "nope", "payloads": [{"mimeType": "a/b", "contentBase64": ""}]})").status,
-      400u);
+      422u);
+  // 6 bytes decoded, over a max_submit_size of 4.
+  EXPECT_EQ(
+      small_
+          ->submit(json_request(
+              R"({"pmode": "to-b", "payloads": [{"mimeType": "a/b", "contentBase64": "aGVsbG8h"}]})"))
+          .status,
+      413u);
   request r;
   r.headers.set("Content-Type", "text/plain");
   r.body = body();
   EXPECT_EQ(a_conn_->submit(r).status, 415u);
+  auto res = a_conn_->submit(r);
+  EXPECT_EQ(res.headers.get("Content-Type").value_or(""), "application/problem+json");
   EXPECT_TRUE(a_side_.db.outbox().empty());
   EXPECT_EQ(a_side_.db.records(), 0u);
+  EXPECT_TRUE(no_payload_files()) << "refused submissions leave no files";
+}
+
+// multipart/form-data: a `metadata` JSON part and one part per payload, from a spooled body.
+std::string const boundary = "bNd-7f3a";
+
+std::string form_part(std::string const& name, std::string const& content_type,
+                      std::string const& content, std::string const& filename = "") {
+  std::string s = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+  if (!filename.empty()) s += "; filename=\"" + filename + "\"";
+  s += "\r\n";
+  if (!content_type.empty()) s += "Content-Type: " + content_type + "\r\n";
+  return s + "\r\n" + content + "\r\n";
+}
+
+// Pseudo-random (incompressible) bytes, the same every run.
+std::string noise(std::size_t n) {
+  std::mt19937 gen(42);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(gen() & 0xff);
+  return s;
+}
+
+TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivered) {
+  auto const big = noise(3 << 20);  // binary, over many read chunks
+  std::string form = "preamble to ignore\r\n" +
+                     form_part("metadata", "application/json",
+                               R"({"pmode": "to-b", "conversationId": "case-7",
+                    "properties": {"finalRecipient": "urn:c4"},
+                    "payloads": [{"partId": "permit@a"}]})") +
+                     form_part("payload", "application/xml", "<permit/>", "permit.xml") +
+                     form_part("payload", "application/octet-stream", big, "scan.bin") + "--" +
+                     boundary + "--\r\nepilogue";
+  auto res = a_conn_->submit(spooled(form));
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  auto st = status(*a_conn_, id);
+  auto const& ps = st.at("payloads").as_array();
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(ps[0].at("partId"), "permit@a");
+  EXPECT_EQ(ps[0].at("mimeType"), "application/xml");
+  EXPECT_EQ(ps[0].at("filename"), "permit.xml");
+  EXPECT_EQ(ps[1].at("size"), big.size());
+  EXPECT_EQ(ps[1].at("filename"), "scan.bin");
+
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(status(*a_conn_, id).at("status"), "delivered");
+  EXPECT_GT(net_.last_body_size, big.size()) << "compressed, signed, encrypted, all of it";
+  auto message = dir_ / "a" / "out";
+  bool kept = false;
+  for (auto const& d : fs::directory_iterator(message))
+    kept |= fs::exists(d.path() / "as4-message");
+  EXPECT_TRUE(kept) << "the message as sent is kept for non-repudiation";
+  ASSERT_EQ(b_side_.db.outbox().size(), 1u);
+  auto const b_events = b_side_.db.outbox();
+  auto const& recv = b_events[0].data.at("payloads").as_array();
+  ASSERT_EQ(recv.size(), 2u);
+  EXPECT_EQ(recv[0].at("partId"), "permit@a");
+  EXPECT_EQ(recv[1].at("sha256"), ps[1].at("sha256"));
+  EXPECT_EQ(recv[1].at("size"), big.size());
+  expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
+}
+
+TEST_F(submitting, the_submit_route_spools_its_body_with_room_for_base64) {
+  bool found = false;
+  for (auto const& r : a_conn_->routes())
+    if (r.pattern == "/api/v1/edelivery/messages") {
+      found = true;
+      EXPECT_TRUE(r.spool_body);
+      EXPECT_GE(r.body_limit, ca_.max_submit_bytes / 3 * 4);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(submitting, bad_multipart_submissions_are_problems_and_store_nothing) {
+  auto const meta = form_part("metadata", "application/json", R"({"pmode": "to-b"})");
+  auto const payload = form_part("payload", "text/plain", "hello");
+  auto const close = "--" + boundary + "--\r\n";
+  EXPECT_EQ(a_conn_->submit(spooled(meta + payload + close)).status, 202u) << "the baseline";
+  auto const events = a_side_.db.outbox().size();
+  auto const records = a_side_.db.records();
+  auto const files = file_count();
+
+  EXPECT_EQ(a_conn_->submit(spooled(meta + payload)).status, 400u) << "no close delimiter";
+  EXPECT_EQ(a_conn_->submit(spooled(payload + close)).status, 400u) << "no metadata part";
+  EXPECT_EQ(a_conn_->submit(spooled(meta + meta + payload + close)).status, 400u);
+  EXPECT_EQ(a_conn_->submit(spooled(form_part("metadata", "", "{") + payload + close)).status,
+            400u);
+  EXPECT_EQ(
+      a_conn_
+          ->submit(spooled("--" + boundary + "\r\nContent-Type: text/plain\r\n\r\nx\r\n" + close))
+          .status,
+      400u)
+      << "a part without Content-Disposition";
+  EXPECT_EQ(a_conn_->submit(spooled(meta + close)).status, 422u) << "no payload";
+  EXPECT_EQ(
+      a_conn_->submit(spooled(form_part("metadata", "", R"({"pmode": "nope"})") + payload + close))
+          .status,
+      422u);
+  EXPECT_EQ(a_conn_->submit(spooled(meta + form_part("payload", "not a type", "x") + close)).status,
+            422u);
+  EXPECT_EQ(small_->submit(spooled(meta + payload + close)).status, 413u) << "5 bytes > 4";
+  auto no_boundary = spooled(meta + payload + close);
+  no_boundary.headers.set("Content-Type", "multipart/form-data");
+  EXPECT_EQ(a_conn_->submit(no_boundary).status, 400u);
+  EXPECT_EQ(a_side_.db.outbox().size(), events);
+  EXPECT_EQ(a_side_.db.records(), records);
+  EXPECT_EQ(file_count(), files);
+}
+
+TEST_F(submitting, without_receipts_sent_is_the_last_status_and_b_answers_no_signal) {
+  recreate_without_receipts();
+  auto res = submit(body());
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(net_.last_status, 202u) << "B stored it and answered without a receipt";
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "sent");
+  EXPECT_EQ(st.at("receiptExpected"), false);
+  EXPECT_FALSE(st.contains("receiptId"));
+  ASSERT_EQ(a_side_.db.outbox().size(), 2u);
+  EXPECT_EQ(a_side_.db.outbox()[1].type, sent_type);
+  EXPECT_EQ(a_side_.db.get(pending_namespace, "ids").value()->find(id), std::string::npos);
+  expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
+  EXPECT_EQ(b_side_.db.outbox().size(), 1u);
+  // The receipt-expecting default would have failed it: B's empty answer is no receipt.
+}
+
+TEST_F(submitting, a_refusal_under_errors_false_is_an_empty_answer_and_fails_the_message) {
+  // B trusts another signer (so it refuses A's message, EBMS:0101) and reports no errors.
+  cb_.pmodes[0].partner_certificates = {b_.public_only()};
+  cb_.pmodes[0].report_errors = false;
+  b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
+  auto res = submit(body());
+  ASSERT_EQ(res.status, 202u);
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(net_.last_status, 400u);
+  EXPECT_TRUE(net_.last_response.empty()) << "no eb:Error signal on the back channel";
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "failed");
+  EXPECT_EQ(st.at("ebmsCode"), "EBMS:0202");
+  EXPECT_TRUE(b_side_.db.outbox().empty());
+
+  // The default (errors: true) answers the signed eb:Error with the code.
+  cb_.pmodes[0].report_errors = true;
+  b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
+  ASSERT_EQ(submit(body()).status, 202u);
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(net_.last_status, 200u);
+  EXPECT_NE(net_.last_response.find("EBMS:0101"), std::string::npos);
+}
+
+TEST_F(submitting, a_sender_expecting_a_receipt_fails_when_the_partner_sends_none) {
+  recreate_without_receipts(/*a_expects_receipt=*/true);
+  auto res = submit(body());
+  ASSERT_EQ(res.status, 202u);
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  EXPECT_TRUE(a_conn_->send_next());
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "failed");
+  EXPECT_EQ(st.at("ebmsCode"), "EBMS:0302");
 }
 
 }  // namespace

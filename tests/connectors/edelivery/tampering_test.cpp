@@ -113,6 +113,48 @@ TEST_F(tampering, sha1_or_unknown_algorithms_are_policy_noncompliance) {
   EXPECT_EQ(code(c, holodeck_time()), "EBMS:0103") << detail_;
 }
 
+// wsu:Timestamp freshness at the fixture's injected clock: the holodeck vector carries no
+// Timestamp, so one is added to its Security header (outside the signature, which still
+// verifies): fresh → accepted; expired or created in the future beyond the skew → EBMS:0103.
+TEST_F(tampering, timestamp_must_be_fresh_at_the_injected_clock) {
+  auto with_timestamp = [&](std::string const& created, std::string const& expires) {
+    auto b = holodeck();
+    auto s = b.find("<wsse:Security");
+    EXPECT_NE(s, std::string::npos);
+    auto gt = b.find('>', s) + 1;
+    b.insert(gt,
+             "<wsu:Timestamp xmlns:wsu=\"http://docs.oasis-open.org/wss/2004/01/"
+             "oasis-200401-wss-wssecurity-utility-1.0.xsd\"><wsu:Created>" +
+                 created + "</wsu:Created><wsu:Expires>" + expires +
+                 "</wsu:Expires></wsu:Timestamp>");
+    return b;
+  };
+  // holodeck_time() is 2018-01-24T16:12:22Z; the default skew is one minute.
+  auto fresh = with_timestamp("2018-01-24T16:12:20.123Z", "2018-01-24T16:17:20Z");
+  EXPECT_TRUE(receive("", fresh, options_, partners_, &own_, holodeck_time(), &detail_)) << detail_;
+  auto offset = with_timestamp("2018-01-24T17:12:50+01:00", "2018-01-24T17:17:20+01:00");
+  EXPECT_TRUE(receive("", offset, options_, partners_, &own_, holodeck_time(), &detail_))
+      << "Created 28 s ahead, within the skew: " << detail_;
+  EXPECT_EQ(code(with_timestamp("2018-01-24T16:00:00Z", "2018-01-24T16:05:00Z"), holodeck_time()),
+            "EBMS:0103");
+  EXPECT_EQ(detail_, "wsu:Timestamp has expired");
+  EXPECT_EQ(code(with_timestamp("2018-01-24T16:20:00Z", "2018-01-24T16:25:00Z"), holodeck_time()),
+            "EBMS:0103");
+  EXPECT_EQ(detail_, "wsu:Timestamp Created is in the future");
+  EXPECT_EQ(code(with_timestamp("yesterday", "2018-01-24T16:25:00Z"), holodeck_time()),
+            "EBMS:0103");
+  EXPECT_EQ(detail_, "unreadable wsu:Created");
+  // The skew is the policy's: none at all refuses what one minute allowed.
+  options_.security.timestamp_skew = std::chrono::seconds(0);
+  EXPECT_EQ(code(offset, holodeck_time()), "EBMS:0103");
+  // Expired by 30 s: refused without skew, accepted with the default minute.
+  auto just_expired = with_timestamp("2018-01-24T16:07:00Z", "2018-01-24T16:11:52Z");
+  EXPECT_EQ(code(just_expired, holodeck_time()), "EBMS:0103");
+  options_.security.timestamp_skew = std::chrono::seconds(60);
+  EXPECT_TRUE(receive("", just_expired, options_, partners_, &own_, holodeck_time(), &detail_))
+      << detail_;
+}
+
 TEST_F(tampering, malformed_mime_is_mime_inconsistency) {
   auto b = holodeck();
   b.resize(b.rfind("--MIMEBoundary"));  // no close delimiter
@@ -144,11 +186,11 @@ TEST_F(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
   // Signature checks come first; the decompression step itself is exercised on the model.
   auto bomb = gzip(std::string(8 * 1024 * 1024, 'A'));
   ASSERT_TRUE(bomb);
-  mime_message mime;
+  mime_layout mime;
   mime.parts.resize(2);
-  mime.parts[0].content = "<e/>";
+  mime.parts[0].content = {memory_source("<e/>"), 0, 4};
   mime.parts[1].content_id = "p@x";
-  mime.parts[1].content = *bomb;
+  mime.parts[1].content = {memory_source(*bomb), 0, bomb->size()};
   user_message um;
   part_info pi;
   pi.href = "cid:p@x";
@@ -156,15 +198,17 @@ TEST_F(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
   pi.properties = {{"MimeType", "", "application/xml"},
                    {"CompressionType", "", "application/gzip"}};
   um.parts.push_back(pi);
-  auto r = extract_payloads(um, mime, {}, &detail_);
+  auto sinks = memory_sinks();
+  auto r = extract_payloads(um, mime, {}, *sinks, &detail_);
   ASSERT_FALSE(r);
   EXPECT_EQ(std::string(ebms_error_for(r.error()).code), "EBMS:0303");
   EXPECT_NE(detail_.find("ratio"), std::string::npos);
   // An extra part no PartInfo names.
   mime.parts.push_back(mime.parts[1]);
   mime.parts.back().content_id = "other@x";
-  mime.parts[1].content = *gzip("<ok/>");
-  auto extra = extract_payloads(um, mime, {}, &detail_);
+  auto ok = gzip("<ok/>");
+  mime.parts[1].content = {memory_source(*ok), 0, ok->size()};
+  auto extra = extract_payloads(um, mime, {}, *sinks, &detail_);
   ASSERT_FALSE(extra);
   EXPECT_EQ(extra.error(), errc::unexpected_part);
 }

@@ -1,8 +1,8 @@
-// Callback form decoding (any script, Latin-1), base64 of documents, the upstream's integer
+// Callback form decoding (any script, Latin-1), the upstream's integer
 // answer and its error codes.
 #include <gtest/gtest.h>
 
-#include "etranslation/base64.hpp"
+#include "bbgw/base64.hpp"
 #include "etranslation/form.hpp"
 #include "etranslation/upstream_codes.hpp"
 
@@ -43,21 +43,6 @@ TEST(Form, RepeatedParametersAreAllKept) {
   form_params p;
   ASSERT_TRUE(parse_form("target-languages=ES&target-languages=FR", false, p));
   EXPECT_EQ(p.all("target-languages"), (std::vector<std::string>{"ES", "FR"}));
-}
-
-TEST(Base64, RoundTripsAndRefusesMalformedInput) {
-  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-    auto e = base64_encode(s);
-    EXPECT_EQ(base64_decode(e), s);
-    EXPECT_EQ(base64_decoded_size(e), s.size());
-  }
-  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(base64_decode("Zm9v\r\nYmE="), "fooba");
-  EXPECT_FALSE(base64_decode("Zm9*"));
-  EXPECT_FALSE(base64_decode("Zm9"));
-  EXPECT_FALSE(base64_decode("Zg==Zg=="));
-  EXPECT_FALSE(base64_decode("Z==="));
-  EXPECT_FALSE(base64_decode("Zm=v"));
 }
 
 TEST(UpstreamAnswer, PositiveIdsNegativeCodesAndGarbage) {

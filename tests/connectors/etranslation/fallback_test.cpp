@@ -12,7 +12,7 @@
 #include <yaml-cpp/yaml.h>
 #include <boost/json.hpp>
 
-#include "etranslation/base64.hpp"
+#include "bbgw/base64.hpp"
 #include "etranslation/config.hpp"
 #include "etranslation/etranslation_connector.hpp"
 #include "fake_store.hpp"

@@ -1,19 +1,16 @@
-// The library's one base64 (detail::base64_decode/encode, base64.cpp), used for DigestValue,
-// SignatureValue, CipherValue, OAEPparams and ECKeyValue points: RFC 4648 §10 vectors, XML
-// whitespace, the malformed inputs it must refuse, and agreement with OpenSSL's decoder.
+// The one base64 of the gateway (bbgw/base64.hpp), used for XML-DSig/XML-Enc values, SAML
+// bindings, JWTs, AS4 payloads and translated documents: RFC 4648 §10 vectors, whitespace, the
+// malformed inputs it must refuse, the URL alphabet, and agreement with OpenSSL's decoder.
 #include <string>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "xmlsec/internal.hpp"
+#include "bbgw/base64.hpp"
 
-namespace bbgw::xmlsec {
+namespace bbgw {
 namespace {
-
-using detail::base64_decode;
-using detail::base64_encode;
 
 TEST(base64, rfc4648_vectors_both_ways) {
   std::pair<char const*, char const*> const v[] = {{"", ""},
@@ -74,5 +71,45 @@ TEST(base64, random_bytes_round_trip_and_agree_with_openssl) {
   }
 }
 
+TEST(base64, non_canonical_trailing_bits_are_refused) {
+  // "Zh==" and "Zm9=" decode to the same bytes as "Zg==" and "Zm8=" in lenient decoders: one
+  // value, one encoding (a signature over the text must not have twins).
+  EXPECT_TRUE(base64_decode("Zg=="));
+  EXPECT_FALSE(base64_decode("Zh=="));
+  EXPECT_TRUE(base64_decode("Zm8="));
+  EXPECT_FALSE(base64_decode("Zm9="));
+}
+
+TEST(base64, decoded_size_without_decoding) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    EXPECT_EQ(base64_decoded_size(base64_encode(s)), s.size()) << s;
+  }
+  EXPECT_EQ(base64_decoded_size("Zm9v\r\nYmE=\n"), 5u);
+}
+
+TEST(base64url, unpadded_url_alphabet_both_ways) {
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(base64url_decode("-_8"), std::optional<std::string>("\xfb\xff"));
+  EXPECT_EQ(base64url_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64url_encode("f"), "Zg");
+  EXPECT_EQ(base64url_decode("Zg"), std::optional<std::string>("f"));
+  for (char const* t : {"-_8=", "Zg==", "+/8", "Zm9v YmFy", "Zm9v\nYmFy", "-_9", "Z", "Zh"}) {
+    EXPECT_FALSE(base64url_decode(t)) << t;
+  }
+}
+
+TEST(base64url, random_bytes_round_trip_and_match_the_standard_alphabet) {
+  for (std::size_t n = 0; n < 100; ++n) {
+    std::string raw(n, '\0');
+    ASSERT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n)), 1);
+    auto url = base64url_encode(raw);
+    auto std_text = base64_encode(raw);
+    std::string mapped = std_text.substr(0, std_text.find('='));
+    for (auto& c : mapped) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    EXPECT_EQ(url, mapped);
+    EXPECT_EQ(base64url_decode(url), std::optional<std::string>(raw));
+  }
+}
+
 }  // namespace
-}  // namespace bbgw::xmlsec
+}  // namespace bbgw
