@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "edelivery/edelivery_errc.hpp"
+#include "edelivery/mime.hpp"
 
 namespace bbgw::edelivery {
 
@@ -32,49 +33,15 @@ std::string_view trim(std::string_view s) {
 
 // `form-data; name="x"; filename="y"` → disposition "form-data" and its parameters; false when
 // the syntax is wrong (unterminated quotes, a parameter without '=').
-bool parse_disposition(std::string_view v, std::string& kind,
-                       std::vector<std::pair<std::string, std::string>>& params) {
-  std::size_t i = 0;
-  auto token_end = v.find(';');
-  kind = lower(trim(v.substr(0, token_end)));
-  if (token_end == std::string_view::npos) return !kind.empty();
-  i = token_end + 1;
-  while (i < v.size()) {
-    while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
-    if (i == v.size()) break;
-    auto eq = v.find('=', i);
-    if (eq == std::string_view::npos) return false;
-    auto name = lower(trim(v.substr(i, eq - i)));
-    i = eq + 1;
-    while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
-    std::string value;
-    if (i < v.size() && v[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < v.size()) {
-        char c = v[i++];
-        if (c == '\\' && i < v.size()) {
-          value += v[i++];
-        } else if (c == '"') {
-          closed = true;
-          break;
-        } else {
-          value += c;
-        }
-      }
-      if (!closed) return false;
-      while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
-      if (i < v.size() && v[i] != ';') return false;
-    } else {
-      auto end = v.find(';', i);
-      value = std::string(trim(v.substr(i, end == std::string_view::npos ? v.npos : end - i)));
-      i = end == std::string_view::npos ? v.size() : end;
-    }
-    if (name.empty()) return false;
-    params.emplace_back(std::move(name), std::move(value));
-    if (i < v.size() && v[i] == ';') ++i;
-  }
-  return !kind.empty();
+bool parse_disposition(std::string_view v, std::string& kind, header_params& params) {
+  auto const semi = v.find(';');
+  kind = lower(trim(v.substr(0, semi)));
+  if (kind.empty()) return false;
+  if (semi == std::string_view::npos) return true;
+  auto parsed = parse_header_params(v.substr(semi + 1));
+  if (!parsed) return false;
+  params = std::move(*parsed);
+  return true;
 }
 
 }  // namespace
@@ -154,7 +121,7 @@ result<void> parse_form_data(std::istream& in, std::string_view boundary, form_h
       auto value = trim(line.substr(colon + 1));
       if (name == "content-disposition") {
         std::string kind;
-        std::vector<std::pair<std::string, std::string>> params;
+        header_params params;
         if (have_disposition || !parse_disposition(value, kind, params) || kind != "form-data")
           return fail(errc::mime_malformed, detail,
                       "a part's Content-Disposition is not form-data");

@@ -54,16 +54,9 @@ std::string_view bare_content_id(std::string_view id) noexcept {
   return id;
 }
 
-result<content_type> content_type::parse(std::string_view value) {
-  content_type ct;
-  auto semi = value.find(';');
-  auto media = trim(value.substr(0, semi));
-  auto slash = media.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == media.size() ||
-      !std::all_of(media.begin(), media.end(), [](char c) { return c == '/' || token_char(c); }))
-    return errc::unsupported_media_type;
-  ct.media_type = lower(media);
-  std::size_t i = semi == std::string_view::npos ? value.size() : semi + 1;
+result<header_params> parse_header_params(std::string_view value) {
+  header_params params;
+  std::size_t i = 0;
   while (i < value.size()) {
     while (i < value.size() && (value[i] == ' ' || value[i] == '\t' || value[i] == '\r' ||
                                 value[i] == '\n' || value[i] == ';'))
@@ -98,8 +91,24 @@ result<content_type> content_type::parse(std::string_view value) {
       val = std::string(trim(value.substr(i, end - i)));
       i = end;
     }
-    ct.params.emplace_back(lower(name), std::move(val));
+    params.emplace_back(lower(name), std::move(val));
   }
+  return params;
+}
+
+result<content_type> content_type::parse(std::string_view value) {
+  content_type ct;
+  auto semi = value.find(';');
+  auto media = trim(value.substr(0, semi));
+  auto slash = media.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == media.size() ||
+      !std::all_of(media.begin(), media.end(), [](char c) { return c == '/' || token_char(c); }))
+    return errc::unsupported_media_type;
+  ct.media_type = lower(media);
+  if (semi == std::string_view::npos) return ct;
+  auto params = parse_header_params(value.substr(semi + 1));
+  if (!params) return params.error();
+  ct.params = std::move(*params);
   return ct;
 }
 

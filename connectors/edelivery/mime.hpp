@@ -44,10 +44,15 @@ struct mime_message {
   mime_part const* find(std::string_view content_id) const;
 };
 
+// The parameters of a header value after its first ';' (RFC 2045 / RFC 7578 syntax:
+// `name=token` or `name="quoted \"string\""`): names lower case, values unquoted.
+using header_params = std::vector<std::pair<std::string, std::string>>;
+result<header_params> parse_header_params(std::string_view params);
+
 // A parsed header value: "multipart/related; type=\"application/soap+xml\"; boundary=x".
 struct content_type {
-  std::string media_type;                                   // lower case "type/subtype"
-  std::vector<std::pair<std::string, std::string>> params;  // names lower case, values unquoted
+  std::string media_type;  // lower case "type/subtype"
+  header_params params;    // names lower case, values unquoted
 
   static result<content_type> parse(std::string_view value);
   std::optional<std::string> param(std::string_view name) const;
