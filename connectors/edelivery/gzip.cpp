@@ -84,20 +84,58 @@ result<std::string> gunzip(std::string_view compressed, gunzip_limits const& lim
   return out;
 }
 
-result<std::string> gzip(std::string_view plain) {
+result<std::uint64_t> gzip_stream(std::function<result<std::size_t>(std::span<char>)> const& in,
+                                  std::function<result<void>(std::span<char const>)> const& out) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK)
     return errc::internal;
-  std::string out(deflateBound(&zs, plain.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
+  std::vector<char> ibuf(64 * 1024), obuf(64 * 1024);
+  int flush = Z_NO_FLUSH;
+  result<std::uint64_t> total = std::uint64_t{0};
+  while (flush != Z_FINISH) {
+    auto n = in(ibuf);
+    if (!n) {
+      total = n.error();
+      break;
+    }
+    flush = *n == 0 ? Z_FINISH : Z_NO_FLUSH;
+    zs.next_in = reinterpret_cast<Bytef*>(ibuf.data());
+    zs.avail_in = static_cast<uInt>(*n);
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(obuf.data());
+      zs.avail_out = static_cast<uInt>(obuf.size());
+      if (deflate(&zs, flush) == Z_STREAM_ERROR) {
+        deflateEnd(&zs);
+        return errc::internal;
+      }
+      std::size_t const produced = obuf.size() - zs.avail_out;
+      if (produced == 0) continue;
+      if (auto w = out({obuf.data(), produced}); !w) {
+        deflateEnd(&zs);
+        return w.error();
+      }
+      *total += produced;
+    } while (zs.avail_out == 0);
+  }
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return errc::internal;
-  out.resize(zs.total_out);
+  return total;
+}
+
+result<std::string> gzip(std::string_view plain) {
+  std::string out;
+  auto n = gzip_stream(
+      [&plain](std::span<char> buf) -> result<std::size_t> {
+        std::size_t const k = std::min(buf.size(), plain.size());
+        std::copy_n(plain.data(), k, buf.data());
+        plain.remove_prefix(k);
+        return k;
+      },
+      [&out](std::span<char const> bytes) -> result<void> {
+        out.append(bytes.data(), bytes.size());
+        return {};
+      });
+  if (!n) return n.error();
   return out;
 }
 

@@ -29,7 +29,11 @@ result<std::string> gunzip(std::string_view compressed, gunzip_limits const& lim
 result<std::uint64_t> gunzip_stream(byte_range const& in,
                                     std::function<result<void>(std::span<char const>)> const& out,
                                     gunzip_limits const& limits, std::string* detail = nullptr);
-// For the sending side and tests.
+// gzip (zlib's default level) for the sending side: `in` fills the buffer it is given
+// (0 = end), `out` takes each compressed chunk; returns the compressed size.
+result<std::uint64_t> gzip_stream(std::function<result<std::size_t>(std::span<char>)> const& in,
+                                  std::function<result<void>(std::span<char const>)> const& out);
+// The same in memory (small payloads, tests).
 result<std::string> gzip(std::string_view plain);
 
 }  // namespace bbgw::edelivery

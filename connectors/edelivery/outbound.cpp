@@ -8,8 +8,6 @@
 #include <iterator>
 #include <optional>
 
-#include <zlib.h>
-
 #include <libxml/tree.h>
 
 #include "bbgw/cloud_event.hpp"
@@ -127,29 +125,19 @@ bool gzip_file(std::string const& in_file, std::string const& out_file) {
   std::ifstream in(in_file, std::ios::binary);
   std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
   if (!in || !out) return false;
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK)
-    return false;
-  std::vector<char> ibuf(chunk_bytes), obuf(chunk_bytes);
-  int flush = Z_NO_FLUSH;
-  bool ok = true;
-  while (ok && flush != Z_FINISH) {
-    in.read(ibuf.data(), static_cast<std::streamsize>(ibuf.size()));
-    if (in.bad()) ok = false;
-    flush = in.eof() ? Z_FINISH : Z_NO_FLUSH;
-    zs.next_in = reinterpret_cast<Bytef*>(ibuf.data());
-    zs.avail_in = static_cast<uInt>(in.gcount());
-    do {
-      zs.next_out = reinterpret_cast<Bytef*>(obuf.data());
-      zs.avail_out = static_cast<uInt>(obuf.size());
-      if (deflate(&zs, flush) == Z_STREAM_ERROR) ok = false;
-      out.write(obuf.data(), static_cast<std::streamsize>(obuf.size() - zs.avail_out));
-    } while (ok && zs.avail_out == 0);
-  }
-  deflateEnd(&zs);
+  auto n = gzip_stream(
+      [&in](std::span<char> buf) -> result<std::size_t> {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in.bad()) return errc::internal;
+        return static_cast<std::size_t>(in.gcount());
+      },
+      [&out](std::span<char const> bytes) -> result<void> {
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out) return errc::internal;
+        return {};
+      });
   out.close();
-  return ok && static_cast<bool>(out);
+  return n && static_cast<bool>(out);
 }
 
 std::optional<std::string> slurp(std::string const& file) {

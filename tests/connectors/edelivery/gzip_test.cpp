@@ -1,4 +1,9 @@
-// Bounded gunzip: round trip, corrupt input, and gzip bombs (absolute and ratio limits).
+// Bounded gunzip: round trip, corrupt input, and gzip bombs (absolute and ratio limits);
+// streamed gzip for the sending side.
+#include <algorithm>
+#include <cstdint>
+#include <span>
+
 #include <gtest/gtest.h>
 
 #include "edelivery/edelivery_errc.hpp"
@@ -80,6 +85,39 @@ TEST(gzip, streams_in_chunks_and_stops_at_the_limit) {
   EXPECT_EQ(detail, "truncated gzip data");
   EXPECT_FALSE(gunzip_stream({memory_source(framed), 4, z->size() + 4}, collect, {}, &detail));
   EXPECT_EQ(detail, "data after the gzip member");
+}
+
+TEST(gzip, stream_compresses_input_given_in_small_pieces_and_stops_on_a_write_failure) {
+  // Incompressible-ish bytes over several 64 KiB deflate buffers, fed 1000 bytes at a time.
+  std::string plain(300'000, '\0');
+  std::uint32_t x = 12345;
+  for (auto& c : plain) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+  std::size_t at = 0;
+  auto reader = [&](std::span<char> buf) -> result<std::size_t> {
+    std::size_t const k = std::min({buf.size(), std::size_t{1000}, plain.size() - at});
+    std::copy_n(plain.data() + at, k, buf.data());
+    at += k;
+    return k;
+  };
+  std::string z;
+  std::size_t writes = 0;
+  auto n = gzip_stream(reader, [&](std::span<char const> b) -> result<void> {
+    ++writes;
+    z.append(b.data(), b.size());
+    return {};
+  });
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, z.size());
+  EXPECT_GT(writes, 1u);
+  auto back = gunzip(z, {});
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, plain);
+
+  at = 0;
+  auto failed =
+      gzip_stream(reader, [](std::span<char const>) -> result<void> { return errc::internal; });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), make_error_code(errc::internal));
 }
 
 }  // namespace
