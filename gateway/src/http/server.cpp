@@ -97,13 +97,18 @@ class request_id_source {
     if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
   }
   std::string next() {
+    std::string out;
+    next(out);
+    return out;
+  }
+  // Into `out`, reusing its capacity (one id per request on a keep-alive connection).
+  void next(std::string& out) {
     static constexpr char hex[] = "0123456789abcdef";
-    std::string out(32, '0');
+    out.resize(32);
     for (int half = 0; half < 2; ++half) {
       std::uint64_t v = step();
       for (int i = 0; i < 16; ++i, v >>= 4) out[half * 16 + i] = hex[v & 0xf];
     }
-    return out;
   }
 
  private:
@@ -420,7 +425,13 @@ struct server::impl {
   std::mutex conns_mutex_;  // taken per connection open/close, never per request
   std::unordered_set<std::shared_ptr<conn_handle>> conns_;
 
+  // One io_context per I/O thread, each run by exactly one thread: a connection lives on one
+  // of them (round robin) and needs no strand, so completions take no strand lock and copying
+  // its executor touches no shared reference count. ioc_ is run by the thread calling run()
+  // and also holds the control strand; io_extra_ are run by the other I/O threads.
   asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> io_extra_;
+  std::atomic<std::size_t> next_io_{0};
   asio::strand<asio::io_context::executor_type> control_;  // accept loops, shutdown, signals
   // After ioc_: destroyed first, so queued tasks release their work on a live io_context.
   asio::thread_pool workers_;
@@ -435,6 +446,11 @@ namespace {
 unsigned cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
+std::vector<std::unique_ptr<asio::io_context>> make_io_contexts(unsigned n) {
+  std::vector<std::unique_ptr<asio::io_context>> out;
+  for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+  return out;
+}
 }  // namespace
 
 server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& log)
@@ -443,7 +459,8 @@ server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& 
       metrics_(m),
       log_(log),
       io_threads_(cfg_.io_threads ? cfg_.io_threads : cores()),
-      ioc_(static_cast<int>(io_threads_)),
+      ioc_(1),
+      io_extra_(make_io_contexts(io_threads_ - 1)),
       control_(asio::make_strand(ioc_)),
       workers_(cfg_.worker_threads ? cfg_.worker_threads : 2 * cores()) {
   auto rejected = [&](char const* reason) -> counter& {
@@ -502,6 +519,7 @@ server::impl::~impl() {
       error_code ec;
       l->acceptor->close(ec);
     }
+  for (auto& c : io_extra_) c->stop();
   ioc_.stop();
 }
 
@@ -561,7 +579,9 @@ std::vector<bound_listener> server::impl::start() {
 asio::awaitable<void> server::impl::accept_loop(listener& l) {
   asio::steady_timer backoff(control_);
   while (!stopping_) {
-    auto [ec, sock] = co_await l.acceptor->async_accept(asio::make_strand(ioc_), nothrow);
+    std::size_t const pick = next_io_.fetch_add(1, std::memory_order_relaxed) % io_threads_;
+    asio::io_context& target = pick == 0 ? ioc_ : *io_extra_[pick - 1];
+    auto [ec, sock] = co_await l.acceptor->async_accept(target, nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) co_return;
       // Typically out of file descriptors: wait a little rather than spin.
@@ -840,6 +860,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
   beast::flat_buffer buffer;
   std::optional<bhttp::request_parser<spooling_body>> parser;
   bbgw::request req;
+  std::string rid;  // this request's id; its buffer is reused by the next request
   bool first = true;
 
   for (;;) {
@@ -889,7 +910,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
         bool const too_large = ec == bhttp::error::header_limit;
         if (!too_large && !is_parse_error(ec)) break;  // closed, reset, aborted, truncated
         (too_large ? bad_header_ : bad_malformed_)->inc();
-        auto rid = ids.next();
+        ids.next(rid);
         log_.info("bad request", {{"request_id", rid},
                                   {"listener", l.cfg.name},
                                   {"remote", remote},
@@ -911,11 +932,10 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     bool keep = hreq.keep_alive();
     bool const body_pending = !parser->is_done();
 
-    std::string rid;
     if (auto it = hreq.find("X-Request-Id"); it != hreq.end() && acceptable_request_id(it->value()))
       rid.assign(it->value());
     else
-      rid = ids.next();
+      ids.next(rid);
 
     // Origin-form targets only (RFC 9112 3.2.1); HTTP/1.1 requires Host.
     bool const bad_target = target.empty() || target.front() != '/';
@@ -1126,10 +1146,19 @@ void server::impl::run() {
     begin_shutdown();
   });
   grace_timer_ = std::make_unique<asio::steady_timer>(control_);
+  // The other I/O threads keep running while they have no connection; once ioc_ has run out
+  // of work (shutdown done or grace expired and connections told to close), their guards go
+  // and each finishes what its connections still do.
+  using guard = asio::executor_work_guard<asio::io_context::executor_type>;
+  std::vector<guard> guards;
   std::vector<std::thread> threads;
-  threads.reserve(io_threads_ - 1);
-  for (unsigned i = 1; i < io_threads_; ++i) threads.emplace_back([this] { ioc_.run(); });
+  threads.reserve(io_extra_.size());
+  for (auto& c : io_extra_) {
+    guards.push_back(asio::make_work_guard(*c));
+    threads.emplace_back([&ctx = *c] { ctx.run(); });
+  }
   ioc_.run();
+  for (auto& g : guards) g.reset();
   for (auto& t : threads) t.join();
   workers_.join();
   log_.info("server stopped");
