@@ -40,22 +40,34 @@ std::string random_token(std::size_t bytes) {
   return base64url_encode(raw);
 }
 
-std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+namespace {
+// Percent-decoding into `out`, sized once and written through a pointer: a SAMLResponse is
+// tens of kilobytes, and a push_back per character was a visible share of the ACS.
+bool form_decode_into(std::string_view s, std::string& out) {
+  out.resize(s.size());
+  char* o = out.data();
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
+    char const c = s[i];
+    if (c == '+') {
+      *o++ = ' ';
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return false;
       int h = hex(s[i + 1]), l = hex(s[i + 2]);
-      if (h < 0 || l < 0) return std::nullopt;
-      out += static_cast<char>(h * 16 + l);
+      if (h < 0 || l < 0) return false;
+      *o++ = static_cast<char>(h * 16 + l);
       i += 2;
     } else {
-      out += s[i];
+      *o++ = c;
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
+  return true;
+}
+}  // namespace
+
+std::optional<std::string> form_decode(std::string_view s) {
+  std::string out;
+  if (!form_decode_into(s, out)) return std::nullopt;
   return out;
 }
 
@@ -89,6 +101,36 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::
     out.emplace_back(std::move(*k), std::move(*v));
   }
   return out;
+}
+
+form_field find_form_field(std::string_view s, std::string_view name, std::string& value) {
+  bool found = false, repeated = false, malformed = false;
+  std::string key, scratch;
+  while (!s.empty()) {
+    auto amp = s.find('&');
+    auto part = s.substr(0, amp);
+    s = amp == std::string_view::npos ? std::string_view{} : s.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto raw = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+    if (!form_decode_into(part.substr(0, eq), key)) {
+      malformed = true;
+      continue;
+    }
+    // Every value is still checked: a malformed escape anywhere refuses the whole form.
+    bool const first = key == name && !found;
+    if (!form_decode_into(raw, first ? value : scratch)) {
+      malformed = true;
+      continue;
+    }
+    if (key == name) {
+      repeated = found;
+      found = true;
+    }
+  }
+  if (malformed) return form_field::malformed;
+  if (repeated) return form_field::repeated;
+  return found ? form_field::found : form_field::absent;
 }
 
 bool equal_secret(std::string_view a, std::string_view b) noexcept {

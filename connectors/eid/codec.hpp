@@ -27,6 +27,10 @@ std::optional<std::string> form_decode(std::string_view s);
 std::string form_encode(std::string_view s);  // RFC 3986 unreserved kept, everything else %XX
 // Parses a query string or form body; nothing when an escape is malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s);
+// One field of a form body, decoded into `value` without decoding the body into a copy first;
+// the outcome is the one parse_form would give: malformed (any field's escape) before repeated.
+enum class form_field { found, absent, repeated, malformed };
+form_field find_form_field(std::string_view s, std::string_view name, std::string& value);
 
 // Constant-time comparison for secrets.
 bool equal_secret(std::string_view a, std::string_view b) noexcept;

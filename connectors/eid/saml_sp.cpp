@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -66,7 +67,9 @@ struct saml_sp::impl {
   xmlsec::algorithm_policy policy;
   std::optional<xmlsec::schema_set> schemas;
   std::mutex mutex;  // node_, metadata_
-  std::optional<node_metadata> node;
+  // Shared, not copied per request: an in-flight ACS keeps the keys it started with across a
+  // refresh, and the lock is held only to copy a pointer.
+  std::shared_ptr<node_metadata const> node;
   std::string sp_metadata;  // signed, cached
   sys_time sp_metadata_until{};
   counter* acs_ok;
@@ -130,23 +133,23 @@ struct saml_sp::impl {
     auto m = parse_node_metadata(xml, *anchor, policy, ctx.time.now(), detail);
     if (!m) return false;
     std::lock_guard lock(mutex);
-    node = std::move(*m);
+    node = std::make_shared<node_metadata const>(std::move(*m));
     return true;
   }
 
   // The current node metadata, refreshed when due; nothing when none is valid.
-  std::optional<node_metadata> current() {
+  std::shared_ptr<node_metadata const> current() {
     {
       std::lock_guard lock(mutex);
       if (node && ctx.time.now() < node->loaded + cfg.node.refresh_interval &&
           (!node->valid_until || ctx.time.now() < *node->valid_until))
         return node;
     }
-    if (cfg.node.metadata_file.empty() && cfg.node.metadata_url.empty()) return std::nullopt;
+    if (cfg.node.metadata_file.empty() && cfg.node.metadata_url.empty()) return nullptr;
     std::string detail;
     if (!refresh(&detail)) ctx.log.warn("eid: node metadata refresh refused", {{"reason", detail}});
     std::lock_guard lock(mutex);
-    if (node && node->valid_until && ctx.time.now() >= *node->valid_until) return std::nullopt;
+    if (node && node->valid_until && ctx.time.now() >= *node->valid_until) return nullptr;
     return node;
   }
 };
@@ -244,16 +247,18 @@ response saml_sp::acs(request const& r) {
                 "The answer of the national eID service could not be accepted. Please start "
                 "the login again.");
   };
-  auto form = parse_form(r.body);
-  std::optional<std::string> b64;
-  if (form)
-    for (auto const& [k, v] : *form)
-      if (k == "SAMLResponse") {
-        if (b64) return reject("parse", "", "SAMLResponse repeated");
-        b64 = v;
-      }
-  if (!b64) return reject("parse", "", "no SAMLResponse");
-  auto xml = base64_decode(*b64);
+  // Only SAMLResponse is decoded out of the body (no copy of every field first).
+  std::string b64;
+  switch (find_form_field(r.body, "SAMLResponse", b64)) {
+    case form_field::found:
+      break;
+    case form_field::repeated:
+      return reject("parse", "", "SAMLResponse repeated");
+    case form_field::absent:
+    case form_field::malformed:
+      return reject("parse", "", "no SAMLResponse");
+  }
+  auto xml = base64_decode(b64);
   if (!xml) return reject("parse", "", "SAMLResponse is not base64");
   auto node = m.current();
   if (!node) return reject("node_metadata", "", "no valid node metadata");

@@ -42,6 +42,39 @@ TEST(Codec, FormParsingDecodesPlusAndPercent) {
   EXPECT_EQ(form_encode("a b/~"), "a%20b%2F~");
 }
 
+// The ACS decodes only SAMLResponse out of the body; the outcome must be parse_form's.
+TEST(Codec, FindFormFieldDecodesOnlyTheNamedFieldLikeParseForm) {
+  std::string v;
+  EXPECT_EQ(find_form_field("RelayState=x&SAML%52esponse=a%2Bb+c%3D&z", "SAMLResponse", v),
+            form_field::found);
+  EXPECT_EQ(v, "a+b c=");  // key decoded before comparing; '+' is a space
+  EXPECT_EQ(find_form_field("RelayState=x", "SAMLResponse", v), form_field::absent);
+  EXPECT_EQ(find_form_field("", "SAMLResponse", v), form_field::absent);
+  EXPECT_EQ(find_form_field("SAMLResponse", "SAMLResponse", v), form_field::found);
+  EXPECT_EQ(v, "");
+  v = "x";
+  EXPECT_EQ(find_form_field("SAMLResponse=a&SAMLResponse=b", "SAMLResponse", v),
+            form_field::repeated);
+  // A bad escape in any field (before or after, key or value) refuses the whole form, even over
+  // a repetition, as parse_form does.
+  EXPECT_EQ(find_form_field("SAMLResponse=a&x=%zz", "SAMLResponse", v), form_field::malformed);
+  EXPECT_EQ(find_form_field("x%4=1&SAMLResponse=a", "SAMLResponse", v), form_field::malformed);
+  EXPECT_EQ(find_form_field("SAMLResponse=a&SAMLResponse=b&c=%", "SAMLResponse", v),
+            form_field::malformed);
+  EXPECT_EQ(find_form_field("SAMLResponse=ab%4", "SAMLResponse", v), form_field::malformed);
+  EXPECT_FALSE(parse_form("SAMLResponse=ab%4"));
+  // Percent-decoding itself, on a long value (the decoder writes through a pre-sized buffer).
+  std::string raw, want;
+  for (int i = 0; i < 5000; ++i) {
+    raw += "Ab%2F+";
+    want += "Ab/ ";
+  }
+  EXPECT_EQ(find_form_field("SAMLResponse=" + raw, "SAMLResponse", v), form_field::found);
+  EXPECT_EQ(v, want);
+  EXPECT_EQ(form_decode(raw), std::optional<std::string>(want));
+  EXPECT_EQ(form_decode("%41%4a%7e"), std::optional<std::string>("AJ~"));
+}
+
 TEST(Codec, PkceS256MatchesRfc7636AppendixB) {
   EXPECT_EQ(base64url_encode(sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");

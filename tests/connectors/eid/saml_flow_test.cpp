@@ -91,6 +91,34 @@ TEST_F(SamlFlow, SignedResponseFromPysaml2CompletesTheCodeFlow) {
   EXPECT_FALSE(svc.log.mentions("99999999R"));
 }
 
+// The ACS form: only one SAMLResponse, every escape well-formed; a refused form leaves the
+// pending login usable, and the same Response posted properly then completes it.
+TEST_F(SamlFlow, AcsFormIsStrictAboutSamlResponse) {
+  auto b64 = node_response(start());
+  ASSERT_FALSE(b64.empty());
+  auto post_body = [&](std::string body) {
+    request r;
+    r.method = "POST";
+    r.request_id = "acs-form";
+    r.headers.add("Content-Type", "application/x-www-form-urlencoded");
+    r.body = std::move(body);
+    return conn->sp().acs(r);
+  };
+  auto const field = "SAMLResponse=" + form_encode(b64);
+  EXPECT_EQ(post_body(field + "&" + field).status, 403u);
+  EXPECT_NE(why().find("SAMLResponse repeated"), std::string::npos) << why();
+  EXPECT_EQ(post_body(field + "&RelayState=%zz").status, 403u);
+  EXPECT_EQ(post_body("RelayState=x").status, 403u);
+  EXPECT_EQ(post_body("SAMLResponse=" + form_encode(b64.substr(1))).status, 403u);
+  EXPECT_EQ(rejected("parse"), 4);
+  EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 4);
+  EXPECT_NE(why().find("not base64"), std::string::npos) << why();
+  // '+' is a space in a form, and base64 skips whitespace: the same Response, split by '+'.
+  auto split = form_encode(b64.substr(0, 40)) + "+" + form_encode(b64.substr(40));
+  auto ok = post_body("RelayState=x&SAML%52esponse=" + split);
+  EXPECT_EQ(ok.status, 302u) << ok.body << why();
+}
+
 // Even if the one-time request store were fooled (the pending login put back), the assertion id
 // cache refuses a second use of the same Assertion.
 TEST_F(SamlFlow, AssertionIdsAreAcceptedOnce) {
