@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "as4_fakes.hpp"
 #include "as4_fixtures.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/inbound.hpp"
@@ -17,13 +18,9 @@
 namespace bbgw::edelivery {
 namespace {
 
-namespace fs = std::filesystem;
+using test::null_sink;
 
-class null_sink final : public event_sink {
- public:
-  result<void> publish(cloud_event const&) override { return {}; }
-  result<void> publish(std::span<cloud_event const>) override { return {}; }
-};
+namespace fs = std::filesystem;
 
 class null_http final : public http_client {
  public:

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include "as4_fakes.hpp"
 #include "as4_fixtures.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/message_event.hpp"
@@ -37,6 +38,8 @@ std::size_t __sanitizer_get_allocated_size(const volatile void* p);
 
 namespace bbgw::edelivery {
 namespace {
+
+using test::null_sink;
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -96,12 +99,6 @@ struct heap_meter {
     return 0;
   }
   long long base_ = 0;
-};
-
-class null_sink final : public event_sink {
- public:
-  result<void> publish(cloud_event const&) override { return {}; }
-  result<void> publish(std::span<cloud_event const>) override { return {}; }
 };
 
 class null_http final : public http_client {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "as4_fakes.hpp"
 #include "as4_fixtures.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/edelivery_errc.hpp"
@@ -16,42 +17,10 @@
 namespace bbgw::edelivery {
 namespace {
 
+using test::network;
+using test::null_sink;
+
 namespace fs = std::filesystem;
-
-class null_sink final : public event_sink {
- public:
-  result<void> publish(cloud_event const&) override { return {}; }
-  result<void> publish(std::span<cloud_event const>) override { return {}; }
-};
-
-// The network between A and B: the first `down` calls fail (transport or 503), then every call
-// reaches B's connector.
-class network final : public http_client {
- public:
-  std::function<response(request const&)> b;
-  int down = 0;
-  bool down_as_503 = false;
-  int calls = 0;
-  result<client_response> send(client_request const& req) override {
-    ++calls;
-    if (down > 0) {
-      --down;
-      if (!down_as_503)
-        return boost::system::errc::make_error_code(boost::system::errc::connection_refused);
-      client_response r;
-      r.status = 503;
-      r.body = "unavailable";
-      return r;
-    }
-    request q;
-    q.method = req.method;
-    q.path = "/edelivery/as4";
-    q.headers = req.headers;
-    q.body = req.body;
-    auto res = b(q);
-    return client_response{res.status, res.headers, res.body};
-  }
-};
 
 class exchange : public ::testing::Test {
  protected:

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
+#include "as4_fakes.hpp"
 #include "as4_fixtures.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/message_event.hpp"
@@ -23,48 +24,11 @@
 namespace bbgw::edelivery {
 namespace {
 
+using test::network;
+using test::null_sink;
+
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-class null_sink final : public event_sink {
- public:
-  result<void> publish(cloud_event const&) override { return {}; }
-  result<void> publish(std::span<cloud_event const>) override { return {}; }
-};
-
-class network final : public http_client {
- public:
-  std::function<response(request const&)> b;
-  int down = 0;
-  int calls = 0;
-  int from_file = 0;
-  std::size_t last_body_size = 0;
-  unsigned last_status = 0;
-  std::string last_response;
-  std::string last_url;
-  result<client_response> send(client_request const& req) override {
-    ++calls;
-    last_url = req.url;
-    if (down > 0) {
-      --down;
-      return boost::system::errc::make_error_code(boost::system::errc::connection_refused);
-    }
-    request q;
-    q.method = req.method;
-    q.headers = req.headers;
-    q.body = req.body;
-    if (!req.body_file.empty()) {  // the sender streams the built message from its file
-      ++from_file;
-      std::ifstream in(req.body_file, std::ios::binary);
-      q.body.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    last_body_size = q.body.size();
-    auto res = b(q);
-    last_status = res.status;
-    last_response = res.body;
-    return client_response{res.status, res.headers, res.body};
-  }
-};
 
 // Each event against `schema`, the `sent` event against its own.
 void expect_valid(std::vector<cloud_event> const& events, std::string const& outbound) {
