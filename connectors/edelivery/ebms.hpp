@@ -33,6 +33,18 @@ inline constexpr std::string_view xenc = "http://www.w3.org/2001/04/xmlenc#";
 inline constexpr std::string_view ebbp = "http://docs.oasis-open.org/ebxml-bp/ebbp-signals-2.0";
 }  // namespace ns
 
+// WS-Security token attributes (BinarySecurityToken, KeyIdentifier).
+namespace wss {
+inline constexpr std::string_view encoding_base64 =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#"
+    "Base64Binary";
+inline constexpr std::string_view value_type_x509 =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
+inline constexpr std::string_view value_type_ski =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#"
+    "X509SubjectKeyIdentifier";
+}  // namespace wss
+
 enum class soap_version { soap11, soap12 };
 
 struct soap_envelope {

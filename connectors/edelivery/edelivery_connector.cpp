@@ -4,7 +4,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -20,13 +19,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string sha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
 
 response soap(unsigned status, std::string body) {
   response r;

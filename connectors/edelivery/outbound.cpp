@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 
 #include "bbgw/cloud_event.hpp"
+#include "edelivery/ebms.hpp"
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/gzip.hpp"
 #include "edelivery/mime.hpp"
@@ -26,11 +27,6 @@ namespace x = bbgw::xmlsec;
 
 namespace {
 
-constexpr std::string_view encoding_b64 =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#"
-    "Base64Binary";
-constexpr std::string_view value_type_x509 =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
 constexpr std::string_view attachment_content_only =
     "http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Only";
 
@@ -234,8 +230,8 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
                   std::string(ns::ds) + "\" xmlns:xenc=\"" + std::string(ns::xenc) +
                   "\"><S12:Header><wsse:Security S12:mustUnderstand=\"true\">"
                   "<wsse:BinarySecurityToken EncodingType=\"" +
-                  std::string(encoding_b64) + "\" ValueType=\"" + std::string(value_type_x509) +
-                  "\" wsu:Id=\"" + bst_id + "\">" +
+                  std::string(wss::encoding_base64) + "\" ValueType=\"" +
+                  std::string(wss::value_type_x509) + "\" wsu:Id=\"" + bst_id + "\">" +
                   base64_encode(spec.signing_key->certificate_der()) +
                   "</wsse:BinarySecurityToken>";
   std::vector<std::string> data_ids;
@@ -307,7 +303,7 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
     auto* str = xmlNewChild(key_info, wsse_ns, BAD_CAST "SecurityTokenReference", nullptr);
     auto* ref = xmlNewChild(str, wsse_ns, BAD_CAST "Reference", nullptr);
     xmlNewProp(ref, BAD_CAST "URI", BAD_CAST("#" + bst_id).c_str());
-    xmlNewProp(ref, BAD_CAST "ValueType", BAD_CAST value_type_x509.data());
+    xmlNewProp(ref, BAD_CAST "ValueType", BAD_CAST wss::value_type_x509.data());
   }
   outbound_message out;
   auto* signed_info = first_child(*sig, ns::ds, "SignedInfo");

@@ -15,12 +15,6 @@ namespace x = bbgw::xmlsec;
 
 namespace {
 
-constexpr std::string_view encoding_b64 =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#"
-    "Base64Binary";
-constexpr std::string_view value_type_x509 =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
-
 std::string envelope_open(x::key const* own, std::string const& bst_id) {
   std::string s;
   s += "<S12:Envelope xmlns:S12=\"" + std::string(ns::soap12) + "\" xmlns:eb=\"" +
@@ -29,7 +23,7 @@ std::string envelope_open(x::key const* own, std::string const& bst_id) {
        std::string(ns::ebbp) + "\"><S12:Header>";
   if (own) {
     s += "<wsse:Security S12:mustUnderstand=\"true\"><wsse:BinarySecurityToken EncodingType=\"" +
-         std::string(encoding_b64) + "\" ValueType=\"" + std::string(value_type_x509) +
+         std::string(wss::encoding_base64) + "\" ValueType=\"" + std::string(wss::value_type_x509) +
          "\" wsu:Id=\"" + bst_id + "\">" + base64_encode(own->certificate_der()) +
          "</wsse:BinarySecurityToken></wsse:Security>";
   }
@@ -70,7 +64,7 @@ result<std::string> sign_envelope(x::document& doc, x::key const& own,
   auto* str = xmlNewChild(key_info, wsse_ns, BAD_CAST "SecurityTokenReference", nullptr);
   auto* ref = xmlNewChild(str, wsse_ns, BAD_CAST "Reference", nullptr);
   xmlNewProp(ref, BAD_CAST "URI", BAD_CAST("#" + bst_id).c_str());
-  xmlNewProp(ref, BAD_CAST "ValueType", BAD_CAST value_type_x509.data());
+  xmlNewProp(ref, BAD_CAST "ValueType", BAD_CAST wss::value_type_x509.data());
   return doc.serialise();
 }
 

@@ -21,12 +21,6 @@ namespace x = bbgw::xmlsec;
 
 namespace {
 
-constexpr std::string_view value_type_x509 =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3";
-constexpr std::string_view value_type_ski =
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#"
-    "X509SubjectKeyIdentifier";
-
 error_code fail(errc e, std::string* detail, std::string_view why) {
   if (detail) *detail = std::string(why);
   return e;
@@ -148,7 +142,7 @@ result<std::size_t> select_signer(xmlNodePtr signature, xmlNodePtr security,
         return fail(errc::signer_not_trusted, detail,
                     "the SecurityTokenReference names no BinarySecurityToken");
       auto vt = x::attribute(bst, "ValueType").value_or("");
-      if (vt != value_type_x509)
+      if (vt != wss::value_type_x509)
         return fail(errc::signer_not_trusted, detail, "BinarySecurityToken is not X509v3");
       auto der = b64_text(bst);
       if (!der) return fail(errc::signer_not_trusted, detail, "BinarySecurityToken is not base64");
@@ -156,7 +150,7 @@ result<std::size_t> select_signer(xmlNodePtr signature, xmlNodePtr security,
       return certificate_der(*der, "the BinarySecurityToken");
     }
     if (auto ki = x::only_child(*str, ns::wsse, "KeyIdentifier"); ki && *ki) {
-      if (x::attribute(*ki, "ValueType").value_or("") != value_type_ski)
+      if (x::attribute(*ki, "ValueType").value_or("") != wss::value_type_ski)
         return fail(errc::signer_not_trusted, detail, "unsupported KeyIdentifier ValueType");
       auto ski = b64_text(*ki);
       if (!ski) return fail(errc::signer_not_trusted, detail, "KeyIdentifier is not base64");
