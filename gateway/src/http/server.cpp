@@ -37,7 +37,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -46,6 +45,7 @@
 
 #include "bbgw/request.hpp"
 #include "bbgw/response.hpp"
+#include "http/connection_deadlines.hpp"
 #include "http/spooling_body.hpp"
 #include "http/tls_context.hpp"
 
@@ -58,6 +58,7 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -393,9 +394,11 @@ struct server::impl {
   void connection_ended();
 
   asio::awaitable<void> accept_loop(listener& l);
-  asio::awaitable<void> serve(listener& l, tcp::socket sock, std::shared_ptr<conn_handle> h);
+  asio::awaitable<void> serve(listener& l, tcp::socket sock, connection_deadlines& deadlines,
+                              std::shared_ptr<conn_handle> h);
   template <class Stream>
-  asio::awaitable<void> session(listener& l, Stream& stream, conn_handle& h, bool reject);
+  asio::awaitable<void> session(listener& l, Stream& stream, connection_deadlines::entry& dl,
+                                conn_handle& h, bool reject);
 
   server_settings cfg_;
   router router_;
@@ -429,6 +432,9 @@ struct server::impl {
   // of them (round robin) and needs no strand, so completions take no strand lock and copying
   // its executor touches no shared reference count. ioc_ is run by the thread calling run()
   // and also holds the control strand; io_extra_ are run by the other I/O threads.
+  // Per io_context (index 0: ioc_, i: io_extra_[i - 1]); declared before the io_contexts so
+  // that it outlives the connection frames they destroy.
+  std::vector<std::unique_ptr<connection_deadlines>> deadlines_;
   asio::io_context ioc_;
   std::vector<std::unique_ptr<asio::io_context>> io_extra_;
   std::atomic<std::size_t> next_io_{0};
@@ -463,6 +469,11 @@ server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& 
       io_extra_(make_io_contexts(io_threads_ - 1)),
       control_(asio::make_strand(ioc_)),
       workers_(cfg_.worker_threads ? cfg_.worker_threads : 2 * cores()) {
+  auto const tick = connection_deadlines::tick_for(
+      std::min({cfg_.lim.read_timeout, cfg_.lim.idle_timeout, cfg_.lim.write_timeout,
+                cfg_.lim.handshake_timeout}));
+  deadlines_.push_back(std::make_unique<connection_deadlines>(ioc_, tick));
+  for (auto& c : io_extra_) deadlines_.push_back(std::make_unique<connection_deadlines>(*c, tick));
   auto rejected = [&](char const* reason) -> counter& {
     return m.make_counter("bbgw_http_connections_rejected_total",
                           "Connections refused before any request was read", {{"reason", reason}});
@@ -521,6 +532,7 @@ server::impl::~impl() {
     }
   for (auto& c : io_extra_) c->stop();
   ioc_.stop();
+  for (auto& d : deadlines_) d->release_timer();
 }
 
 counter& server::impl::requests_counter(route_metrics& rm, std::size_t listener,
@@ -581,6 +593,7 @@ asio::awaitable<void> server::impl::accept_loop(listener& l) {
   while (!stopping_) {
     std::size_t const pick = next_io_.fetch_add(1, std::memory_order_relaxed) % io_threads_;
     asio::io_context& target = pick == 0 ? ioc_ : *io_extra_[pick - 1];
+    connection_deadlines& deadlines = *deadlines_[pick];
     auto [ec, sock] = co_await l.acceptor->async_accept(target, nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) co_return;
@@ -604,16 +617,17 @@ asio::awaitable<void> server::impl::accept_loop(listener& l) {
       conns_.insert(h);
     }
     auto ex = sock.get_executor();
-    asio::co_spawn(ex, serve(l, std::move(sock), std::move(h)), [this](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (std::exception const& x) {
-        log_.error("connection ended by an exception", {{"error", x.what()}});
-      } catch (...) {
-        log_.error("connection ended by an exception");
-      }
-    });
+    asio::co_spawn(ex, serve(l, std::move(sock), deadlines, std::move(h)),
+                   [this](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (std::exception const& x) {
+                       log_.error("connection ended by an exception", {{"error", x.what()}});
+                     } catch (...) {
+                       log_.error("connection ended by an exception");
+                     }
+                   });
   }
 }
 
@@ -626,6 +640,7 @@ void server::impl::connection_ended() {
 }
 
 asio::awaitable<void> server::impl::serve(listener& l, tcp::socket sock,
+                                          connection_deadlines& deadlines,
                                           std::shared_ptr<conn_handle> h) {
   // Unregisters on every exit path, on this connection's strand, before the stream dies.
   struct registration {
@@ -645,22 +660,30 @@ asio::awaitable<void> server::impl::serve(listener& l, tcp::socket sock,
   conn_handle scratch;
   conn_handle& handle = h ? *h : scratch;
   if (l.tls) {
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), *l.tls);
+    beast::ssl_stream<tcp::socket> stream(std::move(sock), *l.tls);
     registration reg{*this, h};
-    handle.close = [&stream] { beast::get_lowest_layer(stream).close(); };
-    co_await session(l, stream, handle, reject);
+    connection_deadlines::entry dl(deadlines, beast::get_lowest_layer(stream));
+    handle.close = [&stream] {
+      error_code ignored;
+      beast::get_lowest_layer(stream).close(ignored);
+    };
+    co_await session(l, stream, dl, handle, reject);
   } else {
-    beast::tcp_stream stream(std::move(sock));
+    tcp::socket stream(std::move(sock));
     registration reg{*this, h};
-    handle.close = [&stream] { stream.close(); };
-    co_await session(l, stream, handle, reject);
+    connection_deadlines::entry dl(deadlines, stream);
+    handle.close = [&stream] {
+      error_code ignored;
+      stream.close(ignored);
+    };
+    co_await session(l, stream, dl, handle, reject);
   }
 }
 
 namespace {
 
 template <class Stream>
-constexpr bool is_tls_stream = !std::is_same_v<Stream, beast::tcp_stream>;
+constexpr bool is_tls_stream = !std::is_same_v<Stream, tcp::socket>;
 
 // The problem JSON the server itself answers with (RFC 9457, request id as an extension).
 bbgw::response make_problem(unsigned status, std::string_view detail, std::string_view request_id) {
@@ -679,23 +702,24 @@ bbgw::response make_problem(unsigned status, std::string_view detail, std::strin
 }  // namespace
 
 template <class Stream>
-asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_handle& handle,
+asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
+                                            connection_deadlines::entry& dl, conn_handle& handle,
                                             bool reject) {
   auto& lim = cfg_.lim;
   auto& sock = beast::get_lowest_layer(stream);
   std::string remote;
   {
     error_code ec;
-    auto ep = sock.socket().remote_endpoint(ec);
+    auto ep = sock.remote_endpoint(ec);
     remote = ec ? "unknown" : format_endpoint(ep);
   }
   std::optional<peer_certificate> peer;
 
   if constexpr (is_tls_stream<Stream>) {
-    sock.expires_after(lim.handshake_timeout);
+    dl.expires_after(lim.handshake_timeout);
     auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, nothrow);
     if (ec) {
-      if (ec == beast::error::timeout) timeout_handshake_->inc();
+      if (dl.expired()) timeout_handshake_->inc();
       rejected_tls_->inc();
       log_.debug("tls handshake failed",
                  {{"listener", l.cfg.name}, {"remote", remote}, {"error", ec.message()}});
@@ -711,14 +735,14 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
   // reset the connection before the client has read our answer.
   auto close = [&](bool drain) -> asio::awaitable<void> {
     if constexpr (is_tls_stream<Stream>) {
-      sock.expires_after(
+      dl.expires_after(
           std::min<std::chrono::milliseconds>(lim.write_timeout, std::chrono::milliseconds(1000)));
       co_await stream.async_shutdown(nothrow);
     }
     error_code ec;
-    sock.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (drain && !ec && sock.socket().is_open()) {
-      sock.expires_after(std::chrono::milliseconds(500));
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+    if (drain && !ec && sock.is_open()) {
+      dl.expires_after(std::chrono::milliseconds(500));
       std::array<char, 4096> scratch;
       std::size_t total = 0;
       while (total < 1024 * 1024) {
@@ -727,7 +751,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
         total += n;
       }
     }
-    sock.close();
+    sock.close(ec);
   };
   // Serialises the status line and header into a per-connection buffer (no allocation once
   // it has grown) and writes it with the body in one gather write. The server owns framing
@@ -735,6 +759,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
   std::string head_text;
   std::unique_ptr<char[]> file_chunk;  // allocated on the first file response
   constexpr std::size_t file_chunk_size = 64 * 1024;
+  constexpr std::size_t small_body = 16 * 1024;
   auto write = [&](bbgw::response& r, std::string_view request_id, unsigned version, bool keep,
                    bool head_request, std::string_view route) -> asio::awaitable<bool> {
     // A file body: its size is the Content-Length; its bytes follow the header in chunks.
@@ -755,13 +780,13 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     }
     unsigned const st = r.status;
     head_text.clear();
-    head_text += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_text += version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
     char num[24];
     auto [end, _] = std::to_chars(num, num + sizeof num, st);
     head_text.append(num, end);
     head_text += ' ';
     head_text += bhttp::obsolete_reason(static_cast<bhttp::status>(st));
-    head_text += "\r\n";
+    head_text += "\r\n"sv;
     bool cache_control = false;
     for (auto const& [name, value] : r.headers) {
       if (server_owned_field(name)) continue;
@@ -772,20 +797,20 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
       }
       cache_control = cache_control || bbgw::iequals(name, "Cache-Control");
       head_text += name;
-      head_text += ": ";
+      head_text += ": "sv;
       head_text += value;
-      head_text += "\r\n";
+      head_text += "\r\n"sv;
     }
-    head_text += "Date: ";
+    head_text += "Date: "sv;
     head_text += dates.get();
-    head_text += "\r\nServer: ";
+    head_text += "\r\nServer: "sv;
     head_text += cfg_.server_name;
-    head_text += "\r\nX-Request-Id: ";
+    head_text += "\r\nX-Request-Id: "sv;
     head_text += request_id;
-    head_text += "\r\nX-Content-Type-Options: nosniff\r\n";
-    if (!cache_control) head_text += "Cache-Control: no-store\r\n";
-    if (version == 10 && keep) head_text += "Connection: keep-alive\r\n";
-    if (version != 10 && !keep) head_text += "Connection: close\r\n";
+    head_text += "\r\nX-Content-Type-Options: nosniff\r\n"sv;
+    if (!cache_control) head_text += "Cache-Control: no-store\r\n"sv;
+    if (version == 10 && keep) head_text += "Connection: keep-alive\r\n"sv;
+    if (version != 10 && !keep) head_text += "Connection: close\r\n"sv;
     std::string_view body = r.body;
     bool send_file = static_cast<bool>(file);
     if (st == 204 || st == 304 || st < 200) {
@@ -794,19 +819,27 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     } else {
       // HEAD: the length the GET would have, and no body.
       auto [e2, _2] = std::to_chars(num, num + sizeof num, length);
-      head_text += "Content-Length: ";
+      head_text += "Content-Length: "sv;
       head_text.append(num, e2);
-      head_text += "\r\n";
+      head_text += "\r\n"sv;
       if (head_request) {
         body = {};
         send_file = false;
       }
     }
-    head_text += "\r\n";
-    sock.expires_after(lim.write_timeout);
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_text), asio::buffer(body)};
-    auto [ec, n] = co_await asio::async_write(stream, bufs, nothrow);
-    if (ec == beast::error::timeout) timeout_write_->inc();
+    head_text += "\r\n"sv;
+    dl.expires_after(lim.write_timeout);
+    // A small body is copied behind the header: one plain send instead of a gathering sendmsg.
+    error_code ec;
+    if (body.size() <= small_body) {
+      head_text += body;
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(stream, asio::buffer(head_text), nothrow);
+    } else {
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(head_text), asio::buffer(body)};
+      std::tie(ec, std::ignore) = co_await asio::async_write(stream, bufs, nothrow);
+    }
+    if (ec && dl.expired()) timeout_write_->inc();
     if (ec || !send_file) co_return !ec;
     // Reads block briefly on the page cache; each chunk gets its own write deadline.
     if (!file_chunk) file_chunk = std::make_unique<char[]>(file_chunk_size);
@@ -815,11 +848,11 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
       ssize_t const got = ::read(file.get(), file_chunk.get(), want);
       // The file shrank under us: the promised length cannot be kept, so the connection ends.
       if (got <= 0) co_return false;
-      sock.expires_after(lim.write_timeout);
+      dl.expires_after(lim.write_timeout);
       auto [wec, w] = co_await asio::async_write(
           stream, asio::buffer(file_chunk.get(), static_cast<std::size_t>(got)), nothrow);
       if (wec) {
-        if (wec == beast::error::timeout) timeout_write_->inc();
+        if (dl.expired()) timeout_write_->inc();
         co_return false;
       }
       left -= static_cast<std::uint64_t>(got);
@@ -868,24 +901,24 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
     // Wait for the first byte of the next request: bounded by the idle timeout between
     // keep-alive requests, by the read timeout for a connection's first request. Shutdown
     // closes a connection that is waiting here.
-    auto const wait_start = steady::now();
+    auto const wait_start = dl.now();
     auto read_deadline = wait_start + lim.read_timeout;
     if (buffer.size() == 0) {
-      sock.expires_at(first ? read_deadline : wait_start + lim.idle_timeout);
+      dl.expires_at(first ? read_deadline : wait_start + lim.idle_timeout);
       handle.idle = true;
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), nothrow);
       handle.idle = false;
       if (ec) {
-        if (ec == beast::error::timeout) (first ? timeout_read_ : timeout_idle_)->inc();
+        if (dl.expired()) (first ? timeout_read_ : timeout_idle_)->inc();
         break;
       }
       buffer.commit(n);
-      if (!first) read_deadline = steady::now() + lim.read_timeout;
+      if (!first) read_deadline = dl.now() + lim.read_timeout;
     }
     first = false;
 
     // The whole request (header and body) must arrive by read_deadline.
-    sock.expires_at(read_deadline);
+    dl.expires_at(read_deadline);
     parser.emplace();
     parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(lim.header_limit, std::numeric_limits<std::uint32_t>::max())));
@@ -902,7 +935,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
       }
       if (ec) {
         auto const t0 = steady::now();
-        if (ec == beast::error::timeout) {
+        if (dl.expired()) {
           timeout_read_->inc();
           log_.info("request read timed out", {{"listener", l.cfg.name}, {"remote", remote}});
           break;
@@ -1029,7 +1062,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
           co_await too_large();
           co_return;
         }
-        if (ec == beast::error::timeout) {
+        if (dl.expired()) {
           timeout_read_->inc();
           log_.info("request read timed out",
                     {{"request_id", rid}, {"listener", l.cfg.name}, {"remote", remote}});
@@ -1092,6 +1125,8 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
       req.client_certificate_der = peer->der;
     }
 
+    // The handler's time is not the client's: no deadline until the response is written.
+    dl.clear();
     // Plain if/else: g++ 12 mishandles temporaries of a co_await inside a conditional operator.
     handler_outcome out;
     if (rt.handle_async)
@@ -1135,7 +1170,8 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream, conn_ha
       co_return;
     }
   }
-  sock.close();
+  error_code ignored;
+  sock.close(ignored);
 }
 
 void server::impl::run() {
