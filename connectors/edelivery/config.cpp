@@ -100,6 +100,8 @@ pmode read_pmode(config_reader r) {
     p.report_errors = rep.boolean("errors", true);
     rep.finish();
   }
+  p.compression = r.choice("compression", p.compression, {"auto", "gzip", "none"});
+  p.compression_level = static_cast<int>(r.integer("compression_level", p.compression_level, 1, 9));
   r.finish();
   return p;
 }
@@ -119,6 +121,8 @@ std::optional<edelivery_config> read_config(config_reader& r) {
                                          "max_decompressed_size",
                                          "max_compression_ratio",
                                          "timestamp_skew",
+                                         "max_submit_size",
+                                         "retention",
                                          "pmodes"};
   if (!r.boolean("enabled", false)) {
     for (auto k : keys) (void)r.raw(k);
@@ -143,6 +147,14 @@ std::optional<edelivery_config> read_config(config_reader& r) {
       r.duration("timestamp_skew", c.timestamp_skew));
   c.gunzip.max_output_bytes = r.size("max_decompressed_size", c.gunzip.max_output_bytes);
   c.gunzip.max_ratio = static_cast<std::size_t>(r.integer("max_compression_ratio", 200, 1, 100000));
+  {
+    auto rt = r.child("retention");
+    c.retention.payloads = rt.duration("payloads", c.retention.payloads);
+    c.retention.sweep_interval =
+        rt.duration("sweep_interval", c.retention.sweep_interval, std::chrono::seconds(1));
+    c.retention.leftover_grace = rt.duration("leftover_grace", c.retention.leftover_grace);
+    rt.finish();
+  }
   for (auto& pr : r.list("pmodes")) c.pmodes.push_back(read_pmode(std::move(pr)));
   if (c.pmodes.empty()) r.fail("pmodes", "at least one PMode is required");
   return c;

@@ -51,6 +51,22 @@ struct pmode {
   // reporting
   bool receipt = true;
   bool report_errors = true;
+  // sending: gzip of payloads (the profile makes it optional; a receiver accepts both).
+  // auto: gzip unless the MIME type is already compressed (images, archives, audio/video, PDF)
+  // or the first MiB does not shrink by compress_min_saving; gzip: always; none: never.
+  std::string compression = "auto";
+  int compression_level = 1;  // zlib 1 (fastest) … 9
+};
+
+// Retention of payload files (personal data) and the housekeeping sweep.
+struct retention_config {
+  // After a message reached a final state (received; delivered; failed; sent without a
+  // receipt by agreement), its payload files are purged; 0 = kept forever.
+  std::chrono::milliseconds payloads{std::chrono::hours(24 * 30)};
+  std::chrono::milliseconds sweep_interval{std::chrono::hours(1)};
+  // Temporary names (crash leftovers) younger than this are left alone: another instance
+  // sharing payload_dir may still be writing them.
+  std::chrono::milliseconds leftover_grace{std::chrono::minutes(15)};
 };
 
 struct edelivery_config {
@@ -65,6 +81,7 @@ struct edelivery_config {
   std::size_t max_xml_bytes = 4 * 1024 * 1024;
   std::chrono::seconds timestamp_skew{60};          // wsu:Timestamp Created/Expires tolerance
   std::size_t max_submit_bytes = 16 * 1024 * 1024;  // POST /api/v1/edelivery/messages body
+  retention_config retention;
   std::vector<pmode> pmodes;
 };
 

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "edelivery/housekeeping.hpp"
 #include "edelivery/inbound.hpp"
 #include "edelivery/message_event.hpp"
 #include "edelivery/pmode_match.hpp"
@@ -54,7 +55,7 @@ response report_error(pmode const* p, response r) {
 }  // namespace
 
 edelivery_connector::edelivery_connector(edelivery_config config, connector_context& ctx)
-    : config_(std::move(config)), ctx_(ctx) {
+    : config_(std::move(config)), ctx_(ctx), sync_dir_(sync_directory) {
   if (!config_.xsd_dir.empty()) {
     std::string detail;
     auto s = load_ebms_schemas(config_.xsd_dir, &detail);
@@ -72,6 +73,15 @@ edelivery_connector::edelivery_connector(edelivery_config config, connector_cont
         "bbgw_edelivery_messages_rejected_total", "AS4 messages refused with an EBMS error",
         {{"reason", std::string(metric_reason(static_cast<errc>(e)))},
          {"code", std::string(ebms_error_for(static_cast<errc>(e)).code)}});
+  leftovers_removed_ = &ctx_.stats.make_counter(
+      "bbgw_edelivery_leftovers_removed_total",
+      "temporary payload files/directories of interrupted writes removed by the sweep");
+  orphans_ = &ctx_.stats.make_gauge(
+      "bbgw_edelivery_payload_orphans",
+      "entries in payload_dir no stored message refers to (kept), at the last sweep");
+  purged_ = &ctx_.stats.make_counter(
+      "bbgw_edelivery_payloads_purged_total",
+      "messages whose payload files were deleted after the retention period");
 }
 
 edelivery_connector::~edelivery_connector() {
@@ -210,6 +220,10 @@ response edelivery_connector::receive_as4(request const& req) {
   fs::rename(work, final_dir, fs_ec);
   if (fs_ec) return reject(errc::delivery_failed, "cannot keep the payloads", message_id);
   cleanup.dir = final_dir;  // removed again unless the transaction commits
+  // The files' names (in the message directory) and the directory's own (the rename) must be
+  // durable before the record that points at them commits: one fsync of each, per message.
+  if (!sync_dir_(final_dir.string()) || !sync_dir_(config_.payload_dir))
+    return reject(errc::delivery_failed, "cannot sync the payload directory", message_id);
   std::vector<stored_payload> stored;
   for (std::size_t n = 0; n < m->payloads.size(); ++n) {
     auto const& p = m->payloads[n];
@@ -243,6 +257,7 @@ response edelivery_connector::receive_as4(request const& req) {
       return {};
     }
     if (auto r = u.put(message_namespace, message_id, record); !r) return r;
+    if (auto r = u.put(directory_namespace, name, message_id); !r) return r;
     return u.emit(ev);
   });
   if (!tx || earlier) {
@@ -289,6 +304,11 @@ response edelivery_connector::get_payload(request const& req) {
   auto const& o = v.as_object();
   auto const* files = o.if_contains("files");
   auto const* payloads = o.if_contains("payloads");
+  if (o.contains("payloadsPurgedAt")) {
+    if (payloads && n < payloads->as_array().size())
+      return response::problem(410, "the payload was deleted after the retention period");
+    return response::problem(404, "no such payload");
+  }
   if (!files || !payloads || n >= files->as_array().size())
     return response::problem(404, "no such payload");
   response r;
@@ -297,6 +317,87 @@ response edelivery_connector::get_payload(request const& req) {
                 std::string(payloads->as_array()[n].as_object().at("mimeType").as_string()));
   r.body_file = std::string(files->as_array()[n].as_string());
   return r;
+}
+
+edelivery_connector::housekeeping_report edelivery_connector::housekeep() {
+  housekeeping_report rep;
+  auto const now = ctx_.time.now();
+  auto const& dir = config_.payload_dir;
+  rep.leftovers_removed = remove_leftovers(dir, now, config_.retention.leftover_grace);
+  if (rep.leftovers_removed > 0) {
+    leftovers_removed_->inc(static_cast<double>(rep.leftovers_removed));
+    // Count and directory only: names could identify a message.
+    ctx_.log.warn("edelivery: removed leftovers of interrupted writes",
+                  {{"count", std::to_string(rep.leftovers_removed)}, {"dir", dir}});
+  }
+  auto listing = list_payload_dir(dir);
+  rep.orphans = listing.loose_files;
+  for (auto const& rel : listing.message_dirs) {
+    auto owner = ctx_.db.get(directory_namespace, rel);
+    if (!owner) continue;  // store unavailable: try again next time
+    bool known = false;
+    if (*owner) {
+      auto rec = ctx_.db.get(message_namespace, **owner);
+      if (!rec) continue;
+      known = rec->has_value();
+    }
+    if (!known) {
+      ++rep.orphans;
+      continue;
+    }
+    if (purge_if_expired(rel, **owner, now)) ++rep.purged;
+  }
+  orphans_->set(static_cast<double>(rep.orphans));
+  if (rep.orphans > 0)
+    ctx_.log.warn(
+        "edelivery: files in the payload directory that no stored message refers to "
+        "(kept; see the connector README)",
+        {{"count", std::to_string(rep.orphans)}, {"dir", dir}});
+  if (rep.purged > 0) {
+    purged_->inc(static_cast<double>(rep.purged));
+    ctx_.log.info("edelivery: payloads deleted after the retention period",
+                  {{"count", std::to_string(rep.purged)}});
+  }
+  return rep;
+}
+
+bool edelivery_connector::purge_if_expired(std::string const& rel_dir,
+                                           std::string const& message_id, sys_time now) {
+  auto const path = fs::path(config_.payload_dir) / rel_dir;
+  bool purged = false, already = false;
+  auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
+    auto cur = u.get(message_namespace, message_id);
+    if (!cur) return cur.error();
+    if (!*cur) return {};
+    boost::system::error_code ec;
+    auto v = json::parse(**cur, ec);
+    if (ec || !v.is_object()) return {};
+    auto& rec = v.as_object();
+    if (rec.contains("payloadsPurgedAt")) {  // an earlier purge stopped before the files went
+      already = true;
+      return {};
+    }
+    if (config_.retention.payloads.count() == 0) return {};
+    auto final_time = final_at(rec);
+    if (!final_time || *final_time + config_.retention.payloads > now) return {};
+    rec.erase("files");
+    rec["payloadsPurgedAt"] = format_rfc3339(now);
+    purged = true;
+    return u.put(message_namespace, message_id, json::serialize(rec));
+  });
+  if (!tx || (!purged && !already)) return false;
+  // The record says purged (committed): now the files go. A crash in between leaves the
+  // directory with its entry; the next sweep sees the mark and finishes the job.
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return purged;
+  (void)sync_dir_(path.parent_path().string());
+  (void)ctx_.db.transact([&](unit_of_work& u) -> result<void> {
+    auto r = u.erase(directory_namespace, rel_dir);
+    if (!r) return r.error();
+    return {};
+  });
+  return purged;
 }
 
 std::optional<builder> configure(config_reader& r) {

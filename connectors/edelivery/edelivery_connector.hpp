@@ -45,10 +45,28 @@ class edelivery_connector final : public bbgw::connector {
   // queue is empty. The sending thread loops on it; tests call it directly.
   bool send_next();
   response get_message(request const& req);
+  // 410 (problem JSON) once the retention period purged the payload.
   response get_payload(request const& req);
+
+  // The sweep start() runs and the sending thread repeats every retention.sweep_interval:
+  // removes crash leftovers (temporary names older than retention.leftover_grace), counts
+  // orphans (files no stored message refers to: kept, they may be data), purges the payload
+  // files of messages final for longer than retention.payloads (the record stays, marked).
+  struct housekeeping_report {
+    std::size_t leftovers_removed = 0;
+    std::size_t orphans = 0;  // message directories without a record, and loose files
+    std::size_t purged = 0;   // messages whose payload files were deleted
+  };
+  housekeeping_report housekeep();
+
+  // Makes a directory's entries durable (fsync); replaceable so tests can see when it runs.
+  using directory_syncer = std::function<result<void>(std::string const&)>;
+  void set_directory_syncer(directory_syncer s) { sync_dir_ = std::move(s); }
 
  private:
   response reject(error_code ec, std::string const& detail, std::string const& ref_to);
+  // Purges one message directory's files if its record says so; true when it did.
+  bool purge_if_expired(std::string const& rel_dir, std::string const& message_id, sys_time now);
 
   edelivery_config config_;
   connector_context& ctx_;
@@ -56,6 +74,10 @@ class edelivery_connector final : public bbgw::connector {
   counter* received_;
   counter* duplicates_;
   std::map<int, counter*> rejected_;  // by errc value, registered up front
+  counter* leftovers_removed_;
+  gauge* orphans_;
+  counter* purged_;
+  directory_syncer sync_dir_;
 
   std::mutex mutex_;  // queue_, stopping_
   std::condition_variable cv_;

@@ -1,5 +1,7 @@
 #include "edelivery/gzip.hpp"
 
+#include <cctype>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -85,12 +87,12 @@ result<std::string> gunzip(std::string_view compressed, gunzip_limits const& lim
 }
 
 result<std::uint64_t> gzip_stream(std::function<result<std::size_t>(std::span<char>)> const& in,
-                                  std::function<result<void>(std::span<char const>)> const& out) {
+                                  std::function<result<void>(std::span<char const>)> const& out,
+                                  int level) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK)
+  if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return errc::internal;
-  std::vector<char> ibuf(64 * 1024), obuf(64 * 1024);
+  std::vector<char> ibuf(256 * 1024), obuf(256 * 1024);
   int flush = Z_NO_FLUSH;
   result<std::uint64_t> total = std::uint64_t{0};
   while (flush != Z_FINISH) {
@@ -122,7 +124,7 @@ result<std::uint64_t> gzip_stream(std::function<result<std::size_t>(std::span<ch
   return total;
 }
 
-result<std::string> gzip(std::string_view plain) {
+result<std::string> gzip(std::string_view plain, int level) {
   std::string out;
   auto n = gzip_stream(
       [&plain](std::span<char> buf) -> result<std::size_t> {
@@ -134,9 +136,62 @@ result<std::string> gzip(std::string_view plain) {
       [&out](std::span<char const> bytes) -> result<void> {
         out.append(bytes.data(), bytes.size());
         return {};
-      });
+      },
+      level);
   if (!n) return n.error();
   return out;
+}
+
+bool compressed_media_type(std::string_view mime) {
+  auto base = mime.substr(0, mime.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string t(base);
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view exact[] = {"image/jpeg",
+                                               "image/png",
+                                               "image/gif",
+                                               "image/webp",
+                                               "image/avif",
+                                               "image/heic",
+                                               "image/jp2",
+                                               "application/zip",
+                                               "application/gzip",
+                                               "application/x-gzip",
+                                               "application/x-xz",
+                                               "application/zstd",
+                                               "application/x-bzip2",
+                                               "application/x-7z-compressed",
+                                               "application/vnd.rar",
+                                               "audio/mpeg",
+                                               "audio/ogg",
+                                               "audio/aac",
+                                               "audio/opus",
+                                               "audio/webm",
+                                               "audio/mp4"};
+  for (auto e : exact)
+    if (t == e) return true;
+  static constexpr std::string_view prefixes[] = {"video/",
+                                                  "application/vnd.openxmlformats-officedocument.",
+                                                  "application/vnd.oasis.opendocument."};
+  for (auto p : prefixes)
+    if (t.starts_with(p)) return true;
+  return false;
+}
+
+bool compresses_well(std::string_view sample, int level) {
+  if (sample.empty()) return true;
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) return true;
+  std::vector<unsigned char> out(deflateBound(&zs, static_cast<uLong>(sample.size())));
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(sample.data()));
+  zs.avail_in = static_cast<uInt>(sample.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  auto produced = out.size() - zs.avail_out;
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return true;
+  return produced * 10 < sample.size() * 9;
 }
 
 }  // namespace bbgw::edelivery

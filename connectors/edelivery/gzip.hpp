@@ -29,11 +29,20 @@ result<std::string> gunzip(std::string_view compressed, gunzip_limits const& lim
 result<std::uint64_t> gunzip_stream(byte_range const& in,
                                     std::function<result<void>(std::span<char const>)> const& out,
                                     gunzip_limits const& limits, std::string* detail = nullptr);
-// gzip (zlib's default level) for the sending side: `in` fills the buffer it is given
-// (0 = end), `out` takes each compressed chunk; returns the compressed size.
+// gzip for the sending side at zlib `level` (1 fastest … 9; -1 zlib's default, 6): `in` fills
+// the buffer it is given (0 = end), `out` takes each compressed chunk; returns the compressed
+// size.
 result<std::uint64_t> gzip_stream(std::function<result<std::size_t>(std::span<char>)> const& in,
-                                  std::function<result<void>(std::span<char const>)> const& out);
+                                  std::function<result<void>(std::span<char const>)> const& out,
+                                  int level = -1);
 // The same in memory (small payloads, tests).
-result<std::string> gzip(std::string_view plain);
+result<std::string> gzip(std::string_view plain, int level = -1);
+
+// Whether gzip is worth it for a payload: false for MIME types that are compressed formats
+// already (JPEG/PNG/GIF/WebP images, zip/gzip/xz/zstd/bzip2/7z archives, OOXML/ODF documents,
+// video, compressed audio).
+bool compressed_media_type(std::string_view mime_type);
+// false when deflating `sample` (e.g. a payload's first MiB) at `level` saves less than 10 %.
+bool compresses_well(std::string_view sample, int level);
 
 }  // namespace bbgw::edelivery

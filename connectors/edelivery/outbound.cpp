@@ -2,18 +2,22 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <optional>
 
+#include <fcntl.h>
 #include <libxml/tree.h>
+#include <unistd.h>
 
 #include "bbgw/cloud_event.hpp"
 #include "edelivery/ebms.hpp"
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/gzip.hpp"
+#include "edelivery/housekeeping.hpp"
 #include "edelivery/mime.hpp"
 #include "edelivery/signals.hpp"
 #include "edelivery/ws_security.hpp"
@@ -56,7 +60,8 @@ xmlNodePtr first_child(xmlNodePtr parent, std::string_view ns_uri, std::string_v
   return c.empty() ? nullptr : c.front();
 }
 
-constexpr std::size_t chunk_bytes = 64 * 1024;
+// Large blocks: each pass over a payload file is one read() per MiB, not per 64 KiB.
+constexpr std::size_t chunk_bytes = 1024 * 1024;
 
 // A payload as it is signed and sent (compressed when asked): in memory, or in a file.
 struct staged_part {
@@ -64,6 +69,108 @@ struct staged_part {
   std::string bytes;
   std::string file;  // when set, the bytes are here
   bool temporary = false;
+  bool compressed = false;
+};
+
+// A file read through read(2), buffered for callers that ask for little at a time (xmlsec's
+// cid: resolver asks for 1 KiB); large requests bypass the buffer.
+class fd_reader {
+ public:
+  explicit fd_reader(std::string const& file) : fd_(::open(file.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~fd_reader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  fd_reader(fd_reader const&) = delete;
+  fd_reader& operator=(fd_reader const&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  // Fills `out` (fewer bytes only at the end).
+  result<std::size_t> read(std::span<char> out) {
+    std::size_t given = 0;
+    while (given < out.size()) {
+      if (pos_ == end_) {
+        auto want = out.size() - given;
+        if (want >= chunk_bytes) {  // straight into the caller's buffer
+          auto n = raw(out.data() + given, want);
+          if (!n) return n.error();
+          if (*n == 0) break;
+          given += *n;
+          continue;
+        }
+        buffer_.resize(chunk_bytes);
+        auto n = raw(buffer_.data(), buffer_.size());
+        if (!n) return n.error();
+        if (*n == 0) break;
+        pos_ = 0;
+        end_ = *n;
+      }
+      auto k = std::min(out.size() - given, end_ - pos_);
+      std::copy_n(buffer_.data() + pos_, k, out.data() + given);
+      pos_ += k;
+      given += k;
+    }
+    return given;
+  }
+
+ private:
+  result<std::size_t> raw(char* p, std::size_t n) {
+    for (;;) {
+      auto r = ::read(fd_, p, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return errc::internal;
+      return static_cast<std::size_t>(r);
+    }
+  }
+  int fd_;
+  std::vector<char> buffer_;
+  std::size_t pos_ = 0, end_ = 0;
+};
+
+// A file written through write(2) in blocks of chunk_bytes; synced and closed by finish().
+class fd_writer {
+ public:
+  explicit fd_writer(std::string const& file)
+      : fd_(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
+    buffer_.reserve(chunk_bytes);
+  }
+  ~fd_writer() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  fd_writer(fd_writer const&) = delete;
+  fd_writer& operator=(fd_writer const&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  bool write(std::string_view b) {
+    if (buffer_.size() + b.size() > chunk_bytes) {
+      if (!flush()) return false;
+      if (b.size() >= chunk_bytes) return raw(b.data(), b.size());
+    }
+    buffer_.insert(buffer_.end(), b.begin(), b.end());
+    return true;
+  }
+  bool finish(bool sync) {
+    bool ok = flush() && (!sync || ::fsync(fd_) == 0);
+    ok = ::close(fd_) == 0 && ok;
+    fd_ = -1;
+    return ok;
+  }
+
+ private:
+  bool flush() {
+    bool ok = raw(buffer_.data(), buffer_.size());
+    buffer_.clear();
+    return ok;
+  }
+  bool raw(char const* p, std::size_t n) {
+    while (n > 0) {
+      auto w = ::write(fd_, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+  int fd_;
+  std::vector<char> buffer_;
 };
 
 class string_reader final : public x::part_reader {
@@ -83,16 +190,12 @@ class string_reader final : public x::part_reader {
 
 class file_reader final : public x::part_reader {
  public:
-  explicit file_reader(std::string const& file) : in_(file, std::ios::binary) {}
-  bool ok() const { return static_cast<bool>(in_); }
-  result<std::size_t> read(std::span<char> buffer) override {
-    in_.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in_.bad()) return errc::internal;
-    return static_cast<std::size_t>(in_.gcount());
-  }
+  explicit file_reader(std::string const& file) : in_(file) {}
+  bool ok() const { return in_.ok(); }
+  result<std::size_t> read(std::span<char> buffer) override { return in_.read(buffer); }
 
  private:
-  std::ifstream in_;
+  fd_reader in_;
 };
 
 result<std::unique_ptr<x::part_reader>> open_staged(staged_part const& p) {
@@ -117,23 +220,40 @@ class staged_parts final : public x::part_source {
 };
 
 // gzip, file to file, chunk by chunk.
-bool gzip_file(std::string const& in_file, std::string const& out_file) {
-  std::ifstream in(in_file, std::ios::binary);
-  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
-  if (!in || !out) return false;
-  auto n = gzip_stream(
-      [&in](std::span<char> buf) -> result<std::size_t> {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        if (in.bad()) return errc::internal;
-        return static_cast<std::size_t>(in.gcount());
-      },
-      [&out](std::span<char const> bytes) -> result<void> {
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!out) return errc::internal;
-        return {};
-      });
-  out.close();
-  return n && static_cast<bool>(out);
+bool gzip_file(std::string const& in_file, std::string const& out_file, int level) {
+  fd_reader in(in_file);
+  fd_writer out(out_file);
+  if (!in.ok() || !out.ok()) return false;
+  auto n = gzip_stream([&in](std::span<char> buf) { return in.read(buf); },
+                       [&out](std::span<char const> bytes) -> result<void> {
+                         if (!out.write({bytes.data(), bytes.size()})) return errc::internal;
+                         return {};
+                       },
+                       level);
+  return out.finish(false) && n;
+}
+
+// The first MiB of a payload file (to judge whether gzip pays).
+std::optional<std::string> head_of(std::string const& file) {
+  fd_reader in(file);
+  if (!in.ok()) return std::nullopt;
+  std::string s(chunk_bytes, '\0');
+  auto n = in.read(s);
+  if (!n) return std::nullopt;
+  s.resize(*n);
+  return s;
+}
+
+// Whether a payload is sent compressed (see outbound_payload::only_if_it_pays).
+result<bool> decide_compression(outbound_payload const& p) {
+  if (!p.compress) return false;
+  if (!p.only_if_it_pays) return true;
+  if (compressed_media_type(p.mime_type)) return false;
+  if (p.file.empty())
+    return compresses_well(std::string_view(p.data).substr(0, chunk_bytes), p.compression_level);
+  auto head = head_of(p.file);
+  if (!head) return errc::internal;
+  return compresses_well(*head, p.compression_level);
 }
 
 std::optional<std::string> slurp(std::string const& file) {
@@ -153,6 +273,7 @@ result<void> write_part(staged_part const& p, std::string const* cek, sink const
   if (cek) enc.emplace(*cek);
   std::vector<char> buf(chunk_bytes);
   std::string ct;
+  ct.reserve(chunk_bytes + 64);
   for (;;) {
     auto n = (*reader)->read(buf);
     if (!n) return n.error();
@@ -196,23 +317,26 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
     auto const& p = spec.payloads[i];
     staged_part part;
     part.content_id = p.content_id;
-    if (!p.file.empty() && p.compress && !temp_prefix.empty()) {
-      part.file = temp_prefix + ".z" + std::to_string(i);
+    auto compress = decide_compression(p);
+    if (!compress) return fail(errc::internal, detail, "cannot read a payload file");
+    part.compressed = *compress;
+    if (!p.file.empty() && part.compressed && !temp_prefix.empty()) {
+      part.file = temp_prefix + ".z" + std::to_string(i) + std::string(partial_suffix);
       part.temporary = true;
       parts.push_back(part);
-      if (!gzip_file(p.file, part.file))
+      if (!gzip_file(p.file, part.file, p.compression_level))
         return fail(errc::internal, detail, "cannot compress a payload file");
       continue;
     }
-    if (!p.file.empty() && !p.compress) {
+    if (!p.file.empty() && !part.compressed) {
       part.file = p.file;
     } else {
       std::optional<std::string> loaded;
       if (!p.file.empty() && !(loaded = slurp(p.file)))
         return fail(errc::internal, detail, "cannot read a payload file");
       std::string_view plain = loaded ? std::string_view(*loaded) : std::string_view(p.data);
-      if (p.compress) {
-        auto z = gzip(plain);
+      if (part.compressed) {
+        auto z = gzip(plain, p.compression_level);
         if (!z) return fail(errc::internal, detail, "compression failed");
         part.bytes = std::move(*z);
       } else {
@@ -239,8 +363,8 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
     for (std::size_t i = 0; i < spec.payloads.size(); ++i) {
       data_ids.push_back("ED-" + uid + "-" + std::to_string(i));
       s += "<xenc:EncryptedData Id=\"" + data_ids.back() + "\" MimeType=\"" +
-           (spec.payloads[i].compress ? std::string("application/gzip")
-                                      : xml_escape(spec.payloads[i].mime_type)) +
+           (parts[i].compressed ? std::string("application/gzip")
+                                : xml_escape(spec.payloads[i].mime_type)) +
            "\" Type=\"" + std::string(attachment_content_only) +
            "\"><xenc:EncryptionMethod Algorithm=\"" + std::string(x::uri::aes128_gcm) +
            "\"/><xenc:CipherData><xenc:CipherReference URI=\"cid:" +
@@ -268,10 +392,11 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
   }
   if (!spec.payloads.empty()) {
     s += "<eb:PayloadInfo>";
-    for (auto const& p : spec.payloads) {
+    for (std::size_t i = 0; i < spec.payloads.size(); ++i) {
+      auto const& p = spec.payloads[i];
       s += "<eb:PartInfo href=\"cid:" + xml_escape(p.content_id) + "\"><eb:PartProperties>" +
            property_xml({"MimeType", "", p.mime_type});
-      if (p.compress) s += property_xml({"CompressionType", "", "application/gzip"});
+      if (parts[i].compressed) s += property_xml({"CompressionType", "", "application/gzip"});
       s += "</eb:PartProperties></eb:PartInfo>";
     }
     s += "</eb:PayloadInfo>";
@@ -306,6 +431,7 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
     xmlNewProp(ref, BAD_CAST "ValueType", BAD_CAST wss::value_type_x509.data());
   }
   outbound_message out;
+  for (auto const& part : parts) out.compressed.push_back(part.compressed);
   auto* signed_info = first_child(*sig, ns::ds, "SignedInfo");
   for (auto* r : x::children(signed_info, ns::ds, "Reference")) {
     sent_reference sr;
@@ -405,19 +531,19 @@ result<outbound_message> build_user_message(outbound_spec const& spec, std::stri
 result<outbound_message> build_user_message_file(outbound_spec const& spec,
                                                  std::string const& body_file,
                                                  std::string* detail) {
-  std::ofstream f(body_file, std::ios::binary | std::ios::trunc);
-  if (!f) return fail(errc::internal, detail, "cannot create the message file");
+  auto const partial = body_file + std::string(partial_suffix);
+  fd_writer f(partial);
+  if (!f.ok()) return fail(errc::internal, detail, "cannot create the message file");
   auto m = build(
-      spec,
-      [&](std::string_view b) {
-        f.write(b.data(), static_cast<std::streamsize>(b.size()));
-        return static_cast<bool>(f);
-      },
-      body_file, detail);
-  f.close();
+      spec, [&](std::string_view b) { return f.write(b); }, body_file, detail);
   std::error_code ec;
-  if (m && !f) m = fail(errc::internal, detail, "cannot write the message file");
+  if (!f.finish(false) && m) m = fail(errc::internal, detail, "cannot write the message file");
+  if (m) {
+    std::filesystem::rename(partial, body_file, ec);
+    if (ec) m = fail(errc::internal, detail, "cannot keep the message file");
+  }
   if (!m) {
+    std::filesystem::remove(partial, ec);
     std::filesystem::remove(body_file, ec);
     return m.error();
   }

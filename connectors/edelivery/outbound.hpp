@@ -22,6 +22,10 @@ struct outbound_payload {
   std::string data;
   bool compress = true;
   std::string file;  // when set, the payload's bytes are read (streamed) from it; `data` unused
+  int compression_level = -1;  // zlib level (1 fastest … 9; -1 zlib's default, 6)
+  // With `compress`: gzip only when it pays (the profile makes compression optional, receivers
+  // accept both): not for compressed MIME types, nor when the first MiB shrinks by < 10 %.
+  bool only_if_it_pays = false;
 };
 
 struct outbound_spec {
@@ -43,12 +47,15 @@ struct outbound_message {
   std::string body_file;     // set by build_user_message_file: the MIME body is there
   std::uint64_t size = 0;    // of the MIME body
   std::vector<sent_reference> references;  // what the receipt must acknowledge
+  std::vector<bool> compressed;            // per payload: sent gzip-compressed
 };
 
 result<outbound_message> build_user_message(outbound_spec const& spec,
                                             std::string* detail = nullptr);
-// The same, streamed into `body_file` (created or truncated); temporary files (compressed
-// payloads) go beside it and are removed. On failure the file is removed.
+// The same, streamed into `body_file`: written as `body_file.partial` (compressed payloads
+// staged beside it as `body_file.z<n>.partial`, removed) and renamed to `body_file`, so a crash
+// leaves only temporary names. Not synced: the caller makes it durable (sync_file, then
+// sync_directory) when it matters, e.g. while or after it is sent. On failure nothing is left.
 result<outbound_message> build_user_message_file(outbound_spec const& spec,
                                                  std::string const& body_file,
                                                  std::string* detail = nullptr);

@@ -17,6 +17,7 @@
 
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/form_data.hpp"
+#include "edelivery/housekeeping.hpp"
 #include "edelivery/message_event.hpp"
 #include "edelivery/mime.hpp"
 #include "edelivery/outbound.hpp"
@@ -201,12 +202,21 @@ void edelivery_connector::start() {
         if (id.is_string()) queue_.emplace_back(id.as_string());
     }
   }
+  // Crash leftovers, orphans and expired payloads: once now, then every sweep_interval on the
+  // sending thread (between two messages: it is the only writer of outbound records).
+  housekeep();
   thread_ = std::thread([this] {
+    using steady = std::chrono::steady_clock;
+    auto next_sweep = steady::now() + config_.retention.sweep_interval;
     for (;;) {
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait_until(lock, next_sweep, [this] { return stopping_ || !queue_.empty(); });
         if (stopping_) return;
+      }
+      if (steady::now() >= next_sweep) {
+        housekeep();
+        next_sweep = steady::now() + config_.retention.sweep_interval;
       }
       send_next();
     }
@@ -229,7 +239,11 @@ response edelivery_connector::submit(request const& req) {
     return response::problem(415, "Content-Type must be application/json or multipart/form-data");
   auto message_id = new_message_id(config_.party_domain);
   auto now = ctx_.time.now();
-  auto dir = fs::path(config_.payload_dir) / "out" / sha256_hex(message_id);
+  // Payloads are staged in out/<sha256(id)>.partial (a crash leaves only a temporary name,
+  // swept at start) and renamed to out/<sha256(id)> before the record commits.
+  auto const rel_dir = "out/" + sha256_hex(message_id);
+  auto const final_dir = fs::path(config_.payload_dir) / rel_dir;
+  auto dir = fs::path(final_dir.string() + std::string(partial_suffix));
   std::error_code fec;
   fs::create_directories(dir, fec);
   if (fec) return response::problem(503, "cannot write payloads");
@@ -355,8 +369,17 @@ response edelivery_connector::submit(request const& req) {
                                 std::to_string(n)}};
     if (!sp.filename.empty()) d["filename"] = sp.filename;
     descriptors.push_back(std::move(d));
-    files.push_back(json::value(sp.file));
+    files.push_back(json::value((final_dir / std::to_string(n)).string()));
   }
+  // Durable before the record that points at them: each file's data, then the names (one
+  // fsync of the message directory and one of out/ for the rename).
+  for (auto const& sp : staged)
+    if (!sync_file(sp.file)) return refuse(503, "cannot write payloads");
+  fs::rename(dir, final_dir, fec);
+  if (fec) return refuse(503, "cannot write payloads");
+  dir = final_dir;  // what refuse() removes from now on
+  if (!sync_dir_(final_dir.string()) || !sync_dir_(final_dir.parent_path().string()))
+    return refuse(503, "cannot write payloads");
 
   json::object rec{{"messageId", message_id},
                    {"direction", "outbound"},
@@ -376,6 +399,7 @@ response edelivery_connector::submit(request const& req) {
   auto ev = outbound_event(submitted_type, rec, now, req.request_id);
   auto tx = ctx_.db.transact([&](unit_of_work& u) -> result<void> {
     if (auto r = u.put(message_namespace, message_id, json::serialize(rec)); !r) return r;
+    if (auto r = u.put(directory_namespace, rel_dir, message_id); !r) return r;
     if (auto r = update_pending(u, message_id, true); !r) return r;
     return u.emit(ev);
   });
@@ -412,6 +436,7 @@ bool edelivery_connector::send_next() {
     if (c.id == str(rec, "pmode") && !c.endpoint.empty()) p = &c;
 
   std::string detail;
+  std::string message_file;  // the message as built and sent
   result<send_outcome> outcome = errc::pmode_mismatch;
   if (!p || p->partner_certificates.empty()) {
     detail = "the sending PMode is no longer configured";
@@ -438,17 +463,18 @@ bool edelivery_connector::send_next() {
       std::error_code fec;
       if (!fs::is_regular_file(file, fec)) readable = false;
       auto const& d = descs[i].as_object();
-      outbound_payload op{str(d, "partId"), str(d, "mimeType"), {}, true};
+      outbound_payload op{str(d, "partId"), str(d, "mimeType"), {}, p->compression != "none"};
       op.file = std::move(file);  // streamed: compressed, digested, encrypted chunk by chunk
+      op.compression_level = p->compression_level;
+      op.only_if_it_pays = p->compression == "auto";
       spec.payloads.push_back(std::move(op));
     }
     spec.signing_key = &config_.own_key;
     spec.recipient = p->encrypt ? &p->partner_certificates.front() : nullptr;
     // The message as sent stays beside its payloads (non-repudiation of origin).
-    auto message_file =
-        (fs::path(std::string(files.empty() ? "" : files[0].as_string())).parent_path() /
-         "as4-message")
-            .string();
+    message_file = (fs::path(std::string(files.empty() ? "" : files[0].as_string())).parent_path() /
+                    "as4-message")
+                       .string();
     auto built = readable ? build_user_message_file(spec, message_file, &detail)
                           : result<outbound_message>(errc::internal);
     if (!readable) detail = "a payload file is missing";
@@ -506,9 +532,16 @@ bool edelivery_connector::send_next() {
   } else {
     auto const& err = ebms_error_for(outcome.error());
     rec["status"] = "failed";
+    rec["failedAt"] = format_rfc3339(now);
     rec["ebmsCode"] = std::string(err.code);
     rec["reason"] = detail;
     type = failed_type;
+  }
+  // The message as sent (non-repudiation) is durable before its outcome is recorded: its data
+  // was written back while it was sent, so this fsync is cheap; then its name.
+  if (!message_file.empty() && fs::exists(message_file)) {
+    if (!sync_file(message_file) || !sync_dir_(fs::path(message_file).parent_path().string()))
+      ctx_.log.error("edelivery: cannot sync the message as sent", {});
   }
   std::optional<cloud_event> ev;
   if (!type.empty()) ev = outbound_event(type, rec, now, "");

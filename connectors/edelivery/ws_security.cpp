@@ -11,6 +11,7 @@
 
 #include <openssl/x509.h>
 
+#include "bbgw/date_time.hpp"
 #include "edelivery/edelivery_errc.hpp"
 #include "xmlsec/encryption.hpp"
 #include "xmlsec/errc.hpp"
@@ -229,43 +230,7 @@ result<void> check_signer(x::key const& k, x::algorithm_policy const& policy, sy
 // xsd:dateTime as WS-Security writes it: "2018-12-19T08:56:26.657Z", "…+01:00"; a value
 // without a zone is taken as UTC (WSS says UTC; lenient here, strict on the syntax).
 std::optional<sys_time> parse_date_time(std::string_view v) {
-  int y, mo, d, h, mi, s, n = 0;
-  std::string text(v);
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
-      n != 19)
-    return std::nullopt;
-  using namespace std::chrono;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  std::string_view rest = v.substr(19);
-  milliseconds frac{0};
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    std::size_t digits = 0;
-    int ms = 0;
-    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) {
-      if (digits < 3) ms = ms * 10 + (rest.front() - '0');
-      ++digits;
-      rest.remove_prefix(1);
-    }
-    if (digits == 0) return std::nullopt;
-    for (auto i = digits; i < 3; ++i) ms *= 10;
-    frac = milliseconds{ms};
-  }
-  minutes offset{0};
-  if (rest == "Z" || rest.empty()) {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
-             std::isdigit(static_cast<unsigned char>(rest[1])) &&
-             std::isdigit(static_cast<unsigned char>(rest[2])) &&
-             std::isdigit(static_cast<unsigned char>(rest[4])) &&
-             std::isdigit(static_cast<unsigned char>(rest[5]))) {
-    offset = hours{(rest[1] - '0') * 10 + (rest[2] - '0')} +
-             minutes{(rest[4] - '0') * 10 + (rest[5] - '0')};
-    if (rest[0] == '-') offset = -offset;
-  } else {
-    return std::nullopt;
-  }
-  return sys_time{sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + frac - offset};
+  return parse_rfc3339(v, {.utc_without_zone = true});
 }
 
 // Step 2b: freshness of a wsu:Timestamp (optional in the profile; checked when present).

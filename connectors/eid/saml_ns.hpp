@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "bbgw/date_time.hpp"
+
 #include "bbgw/clock.hpp"
 
 namespace bbgw::eid::ns {
@@ -24,6 +26,9 @@ namespace bbgw::eid {
 inline constexpr std::string_view cbc_uris[] = {"http://www.w3.org/2001/04/xmlenc#aes128-cbc",
                                                 "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
                                                 "http://www.w3.org/2001/04/xmlenc#aes256-cbc"};
-// xs:dateTime as SAML uses it (UTC "Z", optional fraction; offsets accepted); nothing if bad.
-std::optional<sys_time> parse_saml_time(std::string_view s);
+// xs:dateTime as SAML uses it (a zone required: "Z" or an offset; optional fraction); nothing
+// if bad. Far-future instants of test corpora are clamped (see date_time_options).
+inline std::optional<sys_time> parse_saml_time(std::string_view s) {
+  return parse_rfc3339(s, {.utc_without_zone = false, .clamp_out_of_range = true});
+}
 }  // namespace bbgw::eid

@@ -57,7 +57,9 @@ std::string pmode(std::string const& id, std::string const& endpoint, std::strin
                   std::string const& tls = "", int attempts = 5,
                   std::string const& retry = "retry_interval: 200ms") {
   return "      - id: " + id + "\n" +
-         (endpoint.empty() ? "" : "        endpoint: " + endpoint + "\n") +
+         // Sending: gzip every payload (the default, auto, would skip these tiny ones).
+         (endpoint.empty() ? ""
+                           : "        endpoint: " + endpoint + "\n        compression: gzip\n") +
          (tls.empty() ? "" : "        tls: " + tls + "\n") +
          "        service: Permits\n"
          "        service_type: 'urn:services'\n"
@@ -298,6 +300,8 @@ TEST(EdeliveryExchange, OverMutualTlsBDownForAWhileThenDeliveredAndADuplicateGet
   auto sent_file = dir_a / "payloads" / "out" / sha256_hex(dir_a, id) / "as4-message";
   auto sent = read_file(sent_file);
   ASSERT_FALSE(sent.empty()) << sent_file;
+  EXPECT_NE(sent.find("CompressionType"), std::string::npos) << "PMode compression: gzip";
+  EXPECT_FALSE(std::filesystem::exists(sent_file.string() + ".partial")) << "built, then renamed";
   auto boundary = sent.substr(2, sent.find("\r\n") - 2);
   auto dup = curl(endpoint, {"--cacert", p + "/ca.crt", "--cert", p + "/tls-client.crt", "--key",
                              p + "/tls-client.key", "-H",

@@ -233,5 +233,21 @@ TEST(EdeliveryReceiveTls, PmodeBoundToTheClientCertificate) {
   EXPECT_EQ(consume(gw.bootstrap(), "bbgw.edelivery", 1).size(), 1u);
 }
 
+// connectors.edelivery.retention: a wrong value stops start-up with exit code 2 naming the key;
+// a good one (days) is shown by check-config.
+TEST(EdeliveryConfig, RetentionOfPayloadsIsValidatedNamingTheKey) {
+  auto dir = make_temp_dir("bbgw-it-as4cfg");
+  auto const bbgw = std::string(BBGW_BINARY_DIR) + "/gateway/app/bbgw";
+  auto section = edelivery_section(dir);
+  write_file(dir / "bad.yaml", "connectors:\n" + section + "    retention: {payloads: forever}\n");
+  auto [rc, out] = run_command(bbgw + " check-config " + (dir / "bad.yaml").string() + " 2>&1");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("connectors.edelivery.retention.payloads"), std::string::npos) << out;
+  write_file(dir / "good.yaml", "connectors:\n" + section + "    retention: {payloads: 90d}\n");
+  auto [grc, gout] = run_command(bbgw + " check-config " + (dir / "good.yaml").string() + " 2>&1");
+  EXPECT_EQ(grc, 0) << gout;
+  EXPECT_NE(gout.find("payloads: 7776000000ms"), std::string::npos) << gout;  // 90 days
+}
+
 }  // namespace
 }  // namespace bbgw::it

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include "bbgw/clock.hpp"
+#include "bbgw/date_time.hpp"  // format_rfc3339 of event times
 #include "bbgw/result.hpp"
 
 namespace bbgw {
@@ -33,8 +34,6 @@ struct cloud_event {
 std::string to_structured_json(cloud_event const& ev);
 // Parses structured-mode JSON; rejects a missing or mistyped required attribute.
 result<cloud_event> from_structured_json(std::string_view json);
-// RFC 3339 UTC with microseconds: "2026-11-24T10:00:00.123456Z".
-std::string format_rfc3339(sys_time t);
 // A new unique event id: UUID text, version 7 (RFC 9562: Unix milliseconds then 74 random
 // bits), so ids are time-ordered and the outbox's unique index stays append-mostly.
 std::string new_event_id();

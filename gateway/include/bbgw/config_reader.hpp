@@ -64,7 +64,7 @@ class config_reader {
   double number(std::string_view key, double def, double min, double max);
   // Sizes accept a plain integer or a suffix: 64KiB, 10MiB, 1GiB (also KB/MB/GB as powers of 10).
   std::uint64_t size(std::string_view key, std::uint64_t def);
-  // Durations accept "250ms", "30s", "5m", "2h", or a plain number of seconds.
+  // Durations accept "250ms", "30s", "5m", "2h", "30d", or a plain number of seconds.
   std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def);
   // The same, refusing values below `min`.
   std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def,

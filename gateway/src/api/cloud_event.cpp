@@ -67,71 +67,6 @@ bool is_json_content_type(std::string_view ct) {
          (lower.size() > 5 && lower.ends_with("+json"));
 }
 
-int digits(std::string_view s, std::size_t pos, std::size_t n, bool& ok) {
-  int v = 0;
-  if (pos + n > s.size()) {
-    ok = false;
-    return 0;
-  }
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      ok = false;
-      return 0;
-    }
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
-
-// RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
-std::optional<sys_time> parse_rfc3339(std::string_view s) {
-  using namespace std::chrono;
-  bool ok = true;
-  int y = digits(s, 0, 4, ok), mo = digits(s, 5, 2, ok), d = digits(s, 8, 2, ok);
-  int h = digits(s, 11, 2, ok), mi = digits(s, 14, 2, ok), se = digits(s, 17, 2, ok);
-  if (!ok || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-      s[16] != ':')
-    return std::nullopt;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  std::size_t pos = 19;
-  nanoseconds frac{0};
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    std::size_t start = pos;
-    std::int64_t ns = 0, scale = 100'000'000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      ns += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-    // Microseconds, the precision format_rfc3339 writes: a re-written event keeps its time.
-    frac = duration_cast<microseconds>(nanoseconds{ns});
-  }
-  if (pos >= s.size()) return std::nullopt;
-  minutes offset{0};
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    int oh = digits(s, pos + 1, 2, ok), om = digits(s, pos + 4, 2, ok);
-    if (!ok || s[pos + 3] != ':' || oh > 23 || om > 59) return std::nullopt;
-    offset = hours{oh} + minutes{om};
-    if (s[pos] == '-') offset = -offset;
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  // In whole seconds first: sys_time counts nanoseconds in 64 bits (about 1677..2262), so a
-  // valid RFC 3339 year outside that range would overflow. Such a time is refused.
-  auto whole = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} - offset;
-  if (whole < time_point_cast<seconds>(sys_time::min()) + seconds{1} ||
-      whole > time_point_cast<seconds>(sys_time::max()) - seconds{1})
-    return std::nullopt;
-  return time_point_cast<sys_time::duration>(whole) + frac;
-}
-
 // Reads an optional string attribute; a present attribute must be a non-empty string.
 result<std::optional<std::string>> optional_string(json::object const& o, std::string_view key) {
   auto const* v = o.if_contains(key);
@@ -148,21 +83,6 @@ result<std::string> required_string(json::object const& o, std::string_view key)
 }
 
 }  // namespace
-
-std::string format_rfc3339(sys_time t) {
-  using namespace std::chrono;
-  auto us = floor<microseconds>(t);
-  auto day = floor<days>(us);
-  year_month_day ymd{day};
-  hh_mm_ss<microseconds> tod{us - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
-                static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
-                static_cast<long long>(tod.subseconds().count()));
-  return buf;
-}
 
 std::string new_event_id() {
   std::array<unsigned char, 16> b{};

@@ -224,8 +224,11 @@ std::chrono::milliseconds config_reader::duration(std::string_view key,
       mult = 60000;
     else if (unit == "h")
       mult = 3600000;
-    if (s.empty() || !std::isfinite(v) || v < 0 || mult == 0 || v * mult > 1e15)
-      fail(key, "must be a duration such as 250ms, 30s, 5m or 2h, got " + describe(n));
+    else if (unit == "d")
+      mult = 86400000;
+    bool const no_number = end == s.c_str();  // "s", "d": a unit alone is not a duration
+    if (s.empty() || no_number || !std::isfinite(v) || v < 0 || mult == 0 || v * mult > 1e15)
+      fail(key, "must be a duration such as 250ms, 30s, 5m, 2h or 30d, got " + describe(n));
     def = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(v * mult)));
   }
   record(key, std::to_string(def.count()) + "ms", false);

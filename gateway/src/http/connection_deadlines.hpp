@@ -14,9 +14,12 @@ namespace bbgw::http {
 // one thread runs. Instead of a timer operation per read and per write (what Beast's
 // tcp_stream does: a timer-queue insert and removal, clock reads and often a timerfd update
 // for every I/O), a deadline is a time point stored in the connection's entry, and one timer
-// per io_context ticks while it has connections, cancelling the socket of each connection
-// whose deadline has passed. The pending operation then ends with operation_aborted and
-// `expired` tells the session that it was a timeout.
+// per io_context ticks while it has connections, closing the socket of each connection whose
+// deadline has passed (as Beast's tcp_stream does): the pending operation ends with
+// operation_aborted, any later one fails at once, and `expired` tells the session that it was a
+// timeout. Closing rather than cancelling matters: a tick can come while the completion of a
+// partial write is queued and nothing is pending on the socket, and the composed operation would
+// then go on unbounded.
 //
 // Precision is one tick either way: deadlines are set from the time of the last tick (no
 // clock read per operation) and found at the next tick. The tick is a fraction of the shortest
@@ -47,7 +50,7 @@ class connection_deadlines {
     }
     // No deadline while the connection waits on something other than its peer (a handler).
     void clear() { expires_at(clock::time_point::max()); }
-    // The connection's socket was cancelled because its deadline passed.
+    // The connection's socket was closed because its deadline passed.
     bool expired() const noexcept { return expired_; }
 
    private:
@@ -114,7 +117,7 @@ class connection_deadlines {
       if (e->expired_ || e->at_ > now_) continue;
       e->expired_ = true;
       boost::system::error_code ignored;
-      e->sock_.cancel(ignored);
+      e->sock_.close(ignored);
     }
     arm();
   }

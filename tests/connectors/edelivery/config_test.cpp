@@ -100,6 +100,56 @@ TEST_F(config, sending_pmode_endpoint_and_retries) {
 
 TEST_F(config, disabled_section_is_nothing) {
   EXPECT_FALSE(read("enabled: false\npmodes: []\n"));
+  EXPECT_FALSE(read("enabled: false\nmax_submit_size: 1GiB\nretention: {payloads: 7d}\n"));
+}
+
+TEST_F(config, retention_of_payloads_defaults_to_30_days_and_reads_days) {
+  auto d = read(yaml());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->retention.payloads, std::chrono::hours(24 * 30));
+  EXPECT_EQ(d->retention.sweep_interval, std::chrono::hours(1));
+  EXPECT_EQ(d->retention.leftover_grace, std::chrono::minutes(15));
+  auto c = read("retention: {payloads: 90d, sweep_interval: 10m, leftover_grace: 0}\n" + yaml());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->retention.payloads, std::chrono::hours(24 * 90));
+  EXPECT_EQ(c->retention.sweep_interval, std::chrono::minutes(10));
+  EXPECT_EQ(c->retention.leftover_grace, std::chrono::milliseconds(0));
+  auto h = read("retention: {payloads: 36h}\n" + yaml());
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->retention.payloads, std::chrono::hours(36));
+  auto z = read("retention: {payloads: 0}\n" + yaml());
+  ASSERT_TRUE(z);
+  EXPECT_EQ(z->retention.payloads.count(), 0) << "0 = keep forever";
+  for (auto const* bad : {"payloads: 30 days", "payloads: -1d", "payloads: d", "sweep_interval: 0",
+                          "payloads: [30d]", "unknown: 1"}) {
+    try {
+      read("retention: {" + std::string(bad) + "}\n" + yaml());
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (config_error const& e) {
+      auto key = std::string(bad).substr(0, std::string(bad).find(':'));
+      EXPECT_EQ(e.key(), "connectors.edelivery.retention." + key) << bad;
+    }
+  }
+}
+
+TEST_F(config, pmode_compression_defaults_to_auto_at_level_1) {
+  auto d = read(yaml());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pmodes[0].compression, "auto");
+  EXPECT_EQ(d->pmodes[0].compression_level, 1);
+  auto c = read(yaml("    compression: gzip\n    compression_level: 6\n"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pmodes[0].compression, "gzip");
+  EXPECT_EQ(c->pmodes[0].compression_level, 6);
+  for (auto const* bad : {"compression: brotli\n", "compression_level: 10\n"}) {
+    try {
+      read(yaml(std::string("    ") + bad));
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (config_error const& e) {
+      auto key = std::string(bad).substr(0, std::string(bad).find(':'));
+      EXPECT_EQ(e.key(), "connectors.edelivery.pmodes[0]." + key) << bad;
+    }
+  }
 }
 
 TEST_F(config, errors_name_the_key) {

@@ -179,6 +179,68 @@ TEST_F(outbound, a_message_built_into_a_file_from_payload_files_round_trips) {
   s.payloads[0].file = (dir / "missing").string();
   EXPECT_FALSE(build_user_message_file(s, (dir / "message2").string(), &detail_));
   EXPECT_FALSE(fs::exists(dir / "message2"));
+  EXPECT_FALSE(fs::exists(dir / "message2.partial"));
+  fs::remove_all(dir);
+}
+
+// compression `auto` (PMode default): gzip where it pays only; the receiver takes both forms.
+TEST_F(outbound, gzip_only_where_it_pays_and_the_receiver_reads_every_form) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("bbgw-as4-gzauto-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string noise(2 << 20, '\0');  // incompressible (xorshift), over two read chunks
+  std::uint64_t x = 88172645463325252ull;
+  for (auto& c : noise) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  std::string text;
+  while (text.size() < (2 << 20)) text += "<permit holder=\"x\">residence</permit>\n";
+  std::ofstream(dir / "noise", std::ios::binary) << noise;
+  std::ofstream(dir / "text", std::ios::binary) << text;
+  std::ofstream(dir / "jpeg", std::ios::binary) << text;  // compressible, but a JPEG by type
+  auto s = spec();
+  s.payloads = {{"n@a", "application/octet-stream", {}, true},
+                {"t@a", "application/xml", {}, true},
+                {"j@a", "image/jpeg", {}, true},
+                {"m@a", "text/plain", std::string(4000, 'a'), true}};  // in memory
+  for (auto* p : {&s.payloads[0], &s.payloads[1], &s.payloads[2]})
+    p->file = (dir / (p->content_id == "n@a"   ? "noise"
+                      : p->content_id == "t@a" ? "text"
+                                               : "jpeg"))
+                  .string();
+  for (auto& p : s.payloads) {
+    p.only_if_it_pays = true;
+    p.compression_level = 1;
+  }
+  auto const out = (dir / "message").string();
+  auto msg = build_user_message_file(s, out, &detail_);
+  ASSERT_TRUE(msg) << detail_;
+  EXPECT_EQ(msg->compressed, (std::vector<bool>{false, true, false, true}));
+  EXPECT_LT(msg->size, noise.size() + text.size() / 4 + text.size() + 64 * 1024)
+      << "the text shrank, nothing grew";
+  std::ifstream in(out, std::ios::binary);
+  std::string body(std::istreambuf_iterator<char>(in), {});
+  std::size_t gz = 0;
+  for (auto p = body.find("CompressionType"); p != std::string::npos;
+       p = body.find("CompressionType", p + 1))
+    ++gz;
+  EXPECT_EQ(gz, 2u) << "CompressionType only on the compressed parts";
+  inbound_options opt;
+  opt.security.require_encryption = true;
+  auto got = receive(msg->content_type, body, opt, trust_a_, &b_, now_, &detail_);
+  ASSERT_TRUE(got) << got.error().message() << ": " << detail_;
+  ASSERT_EQ(got->payloads.size(), 4u);
+  EXPECT_TRUE(got->payloads[0].data == noise);
+  EXPECT_TRUE(got->payloads[1].data == text);
+  EXPECT_TRUE(got->payloads[2].data == text);
+  EXPECT_EQ(got->payloads[3].data, std::string(4000, 'a'));
+
+  // Without only_if_it_pays every payload is compressed, as before.
+  for (auto& p : s.payloads) p.only_if_it_pays = false;
+  auto all = build_user_message_file(s, out, &detail_);
+  ASSERT_TRUE(all) << detail_;
+  EXPECT_EQ(all->compressed, (std::vector<bool>{true, true, true, true}));
   fs::remove_all(dir);
 }
 

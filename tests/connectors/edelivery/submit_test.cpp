@@ -331,6 +331,12 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
   for (auto const& d : fs::directory_iterator(message))
     kept |= fs::exists(d.path() / "as4-message");
   EXPECT_TRUE(kept) << "the message as sent is kept for non-repudiation";
+  for (auto const& d : fs::directory_iterator(message)) {
+    std::ifstream in(d.path() / "as4-message", std::ios::binary);
+    std::string sent((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(sent.find("CompressionType"), std::string::npos)
+        << "PMode compression auto: neither 9 bytes of XML nor random bytes are worth gzip";
+  }
   ASSERT_EQ(b_side_.db.outbox().size(), 1u);
   auto const b_events = b_side_.db.outbox();
   auto const& recv = b_events[0].data.at("payloads").as_array();

@@ -21,8 +21,8 @@ TEST(ConfigReader, AbsentKeysTakeTheirDefaults) {
 
 TEST(ConfigReader, ReadsTypedValuesWithUnits) {
   auto r = reader_of(
-      "{a: x, port: 9000, on: no, t1: 250ms, t2: 30s, t3: 5m, t4: 2h, t5: 1.5, s1: 64KiB, s2: "
-      "10MiB, s3: 2048, s4: 1GB}");
+      "{a: x, port: 9000, on: no, t1: 250ms, t2: 30s, t3: 5m, t4: 2h, t5: 1.5, t6: 30d, s1: 64KiB, "
+      "s2: 10MiB, s3: 2048, s4: 1GB}");
   EXPECT_EQ(r.string("a", ""), "x");
   EXPECT_EQ(r.integer("port", 1, 0, 65535), 9000);
   EXPECT_FALSE(r.boolean("on", true));
@@ -31,6 +31,7 @@ TEST(ConfigReader, ReadsTypedValuesWithUnits) {
   EXPECT_EQ(r.duration("t3", {}).count(), 300000);
   EXPECT_EQ(r.duration("t4", {}).count(), 7200000);
   EXPECT_EQ(r.duration("t5", {}).count(), 1500);
+  EXPECT_EQ(r.duration("t6", {}), std::chrono::hours(24 * 30));
   EXPECT_EQ(r.size("s1", 0), 65536u);
   EXPECT_EQ(r.size("s2", 0), 10u * 1024 * 1024);
   EXPECT_EQ(r.size("s3", 0), 2048u);
@@ -60,17 +61,34 @@ TEST(ConfigReader, WrongValuesAreNamed) {
       EXPECT_EQ(e.key(), key) << e.what();
     }
   };
-  expect_error("{port: eighty}", [](auto& r) { r.integer("port", 0, 0, 65535); }, "section.port");
-  expect_error("{port: 70000}", [](auto& r) { r.integer("port", 0, 0, 65535); }, "section.port");
-  expect_error("{on: maybe}", [](auto& r) { r.boolean("on", false); }, "section.on");
-  expect_error("{t: 5 parsecs}", [](auto& r) { r.duration("t", {}); }, "section.t");
-  expect_error("{t: -1s}", [](auto& r) { r.duration("t", {}); }, "section.t");
-  expect_error("{s: 10XB}", [](auto& r) { r.size("s", 0); }, "section.s");
-  expect_error("{c: purple}", [](auto& r) { r.choice("c", "red", {"red", "green"}); },
-               "section.c");
-  expect_error("{l: {a: 1}}", [](auto& r) { r.list("l"); }, "section.l");
-  expect_error("{m: [1]}", [](auto& r) { r.child("m"); }, "section.m");
-  expect_error("{n: [a, {b: c}]}", [](auto& r) { r.strings("n", {}); }, "section.n[1]");
+  expect_error(
+      "{port: eighty}", [](auto& r) { r.integer("port", 0, 0, 65535); }, "section.port");
+  expect_error(
+      "{port: 70000}", [](auto& r) { r.integer("port", 0, 0, 65535); }, "section.port");
+  expect_error(
+      "{on: maybe}", [](auto& r) { r.boolean("on", false); }, "section.on");
+  expect_error(
+      "{t: 5 parsecs}", [](auto& r) { r.duration("t", {}); }, "section.t");
+  expect_error(
+      "{t: d}", [](auto& r) { r.duration("t", {}); }, "section.t");
+  expect_error(
+      "{t: ms}", [](auto& r) { r.duration("t", {}); }, "section.t");
+  expect_error(
+      "{t: -1s}", [](auto& r) { r.duration("t", {}); }, "section.t");
+  expect_error(
+      "{s: 10XB}", [](auto& r) { r.size("s", 0); }, "section.s");
+  expect_error(
+      "{c: purple}",
+      [](auto& r) {
+        r.choice("c", "red", {"red", "green"});
+      },
+      "section.c");
+  expect_error(
+      "{l: {a: 1}}", [](auto& r) { r.list("l"); }, "section.l");
+  expect_error(
+      "{m: [1]}", [](auto& r) { r.child("m"); }, "section.m");
+  expect_error(
+      "{n: [a, {b: c}]}", [](auto& r) { r.strings("n", {}); }, "section.n[1]");
 }
 
 TEST(ConfigReader, ListsAndChildrenCarryTheirPathIntoErrors) {
