@@ -3,16 +3,25 @@
 // one transaction) over an in-memory store, so the cost outside the durable store is visible.
 // The end-to-end figure (HTTP notification -> durable outbox) is measured with wrk: see
 // bench/README.md, "Context broker".
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
+#include <boost/json/parse.hpp>
 
-#include "bench_support.hpp"
 #include <yaml-cpp/yaml.h>
+#include "bench_support.hpp"
 
 #include "bbgw/config_reader.hpp"
 #include "context/normalise.hpp"
 #include "context/notify_handler.hpp"
+#include "context/sha256.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace {
 
@@ -128,6 +137,10 @@ class null_uow final : public unit_of_work {
     benchmark::DoNotOptimize(ev.id.data());
     return {};
   }
+  result<void> emit_serialised(serialised_event const& ev) override {
+    benchmark::DoNotOptimize(ev.json.data());
+    return {};
+  }
 };
 
 class null_store final : public store {
@@ -167,6 +180,74 @@ void BM_notify_handler_v2(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_notify_handler_v2)->Arg(1)->Arg(100);
+
+// --- the durable part alone: what the SQLite committer does per 1-entity notification --------
+// Rounds of 64 transactions in flight (64 connections), each a dedupe record + one serialised
+// event, as the notify handler stores them. Arg 0: the dedupe key is a hash (a random place in
+// the kv B-tree); arg 1: it starts with the notification's time (neighbouring keys). No relay
+// runs, so the outbox (and its unique index on the hashed event ids) grows during the run.
+void BM_store_notification(benchmark::State& state) {
+  namespace fs = std::filesystem;
+  static std::atomic<int> seq{0};
+  auto dir = fs::temp_directory_path() /
+             ("bbgw-ctx-store-bench-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
+  bbgw::system_clock clock;
+  null_metrics stats;
+  quiet_logger log;
+  bbgw::storage::sqlite_settings ss;
+  ss.path = (dir / "bbgw.db").string();
+  auto db = std::move(*bbgw::storage::sqlite_store::open(ss, clock, stats, log));
+  bool const time_ordered = state.range(0) == 1;
+
+  // One event as the handler serialises it (~900 bytes of JSON).
+  cloud_event ev;
+  ev.id = "0b4c4f3e-1d2a-8c3b-9e4f-5a6b7c8d9e0f";
+  ev.source = "/bbgw/context/orion/migr";
+  ev.type = "eu.bbgateway.context.entity.updated.v1";
+  ev.subject = "urn:Case:1";
+  ev.partitionkey = "urn:Case:1";
+  ev.family = "context.migr.Case";
+  ev.time = clock.now();
+  ev.data = boost::json::parse(v2_body(1)).as_object().at("data").as_array()[0];
+  std::string const json = to_structured_json(ev);
+  std::string const time = format_rfc3339(ev.time);
+
+  constexpr int in_flight = 64;
+  std::uint64_t n = 0;
+  std::mutex m;
+  std::condition_variable cv;
+  for (auto _ : state) {
+    int left = in_flight;
+    std::vector<std::string> keys(in_flight), ids(in_flight);
+    for (int i = 0; i < in_flight; ++i, ++n) {
+      auto h = context::sha256_of(std::to_string(n));
+      keys[i] = (time_ordered ? "t" + std::to_string(1'000'000'000'000 + n) + "-" : std::string{}) +
+                context::to_hex(h);
+      ids[i] = context::uuid_from_digest(h);
+    }
+    for (int i = 0; i < in_flight; ++i) {
+      db->transact_async(
+          [&, i](unit_of_work& u) -> result<void> {
+            auto fresh = u.insert("context.notification", keys[i], "orion/cases",
+                                  clock.now() + std::chrono::hours(1));
+            if (!fresh) return fresh.error();
+            return u.emit_serialised({ids[i], ev.source, ev.type, std::string_view(*ev.subject),
+                                      ev.partitionkey, ev.family, time, json});
+          },
+          [&](result<void> r) {
+            if (!r) state.SkipWithError("transaction failed");
+            std::lock_guard lock(m);
+            if (--left == 0) cv.notify_all();
+          });
+    }
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return left == 0; });
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n));
+  db.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_store_notification)->Arg(0)->Arg(1)->UseRealTime()->MinTime(2);
 
 }  // namespace
 

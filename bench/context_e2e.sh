@@ -5,7 +5,10 @@
 # and entities/s for notifications of 1 and of 100 entities, cross-checked against the gateway's
 # bbgw_context_entities_total, and the outbox depth the relay left behind.
 # Usage: bench/context_e2e.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
-#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 bench/context_e2e.sh
+#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 CORRELATOR=uuid1 bench/context_e2e.sh
+# CORRELATOR=uuid1 (default): time-based UUID correlators, as Orion generates them (the gateway
+# then files the dedupe records in time order); CORRELATOR=plain: "bench-<n>-<thread>-<count>",
+# as before 2026-11-24 23:00 UTC (dedupe records at random places of the store's B-tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build/release/gateway/app/bbgw}
@@ -14,6 +17,7 @@ conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 sizes=${SIZES:-"1 100"}
 workers=${WORKERS:-0}  # server.worker_threads (0 = two per core)
+correlator=${CORRELATOR:-uuid1}
 . bench/lib.sh
 bench_workdir context
 
@@ -61,6 +65,17 @@ local counter = 0
 -- threads send the same correlator (a repeat would be deduped as a redelivery and emit nothing).
 local threads_made = 0
 function setup(thread) threads_made = threads_made + 1; thread:set("tid", threads_made) end
+-- A time-based (version 1) UUID like Orion's: 60-bit timestamp (100 ns since 1582) from the
+-- start time, plus one per request; the thread in the clock sequence keeps threads apart.
+local t = (os.time() + 12219292800) * 1e7
+local t_hi, t_mid = math.floor(t / 2^48) % 4096, math.floor(t / 2^32) % 65536
+local t_low = math.floor(t % 2^32)
+local function correlator()
+  if "$correlator" == "plain" then return string.format("bench-%d-%d-%d", $n, tid or 0, counter) end
+  local low = (t_low + counter) % 2^32
+  return string.format("%04x%04x-%04x-1%03x-%04x-0800%08x", math.floor(low / 65536), low % 65536,
+                       t_mid, t_hi, 32768 + (tid or 0), $n)
+end
 function request()
   counter = counter + 1
   return wrk.format("POST", "/context/notify/orion/cases?token=$token", {
@@ -68,7 +83,7 @@ function request()
     ["Fiware-Service"] = "migr",
     ["Fiware-Servicepath"] = "/madrid",
     ["Ngsiv2-AttrsFormat"] = "normalized",
-    ["Fiware-Correlator"] = string.format("bench-%d-%d-%d; cbnotif=1", $n, tid or 0, counter),
+    ["Fiware-Correlator"] = correlator() .. "; cbnotif=1",
   }, body)
 end
 LUA
@@ -78,7 +93,7 @@ LUA
   t1=$(date +%s.%N)
   after=$(metric "$entities_metric")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  echo "== notifications of $n entities: wrk -t$threads -c$conns -d$duration"
+  echo "== notifications of $n entities: wrk -t$threads -c$conns -d$duration, correlators: $correlator"
   echo "$out" | grep -E "Latency|Requests/sec|Non-2xx|Socket errors"
   awk -v r="$rps" -v n="$n" 'BEGIN { printf "entities/s (wrk req/s x %d): %.0f\n", n, r * n }'
   awk -v a="$after" -v b="$before" -v t0="$t0" -v t1="$t1" \

@@ -2,11 +2,17 @@
 // Turns one NGSI-v2 or NGSI-LD notification (headers + body) into entity updates in the one
 // model documented in README.md and schemas/events/context.entity.updated.json. Pure: no I/O.
 // A notification is accepted whole or refused whole: any invalid entity refuses it.
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include "bbgw/header_list.hpp"
@@ -24,8 +30,19 @@ struct entity_update {
 };
 
 struct notification {
-  std::string tenant;      // "" = the broker's default tenant
-  std::string dedupe_key;  // hex SHA-256 naming this notification (for the dedupe record)
+  // The arena every JSON value below lives in (the parsed body, the entities' data), released in
+  // one go. The values hold it through a plain (non-shared) json::storage_ptr, so destroying them
+  // does not walk them (monotonic deallocation is a no-op) and copying one costs no atomic
+  // reference count. Copies of the notification share the arena; a value copied out of it must
+  // not outlive it. Declared first, so destroyed last.
+  std::shared_ptr<boost::json::monotonic_resource> arena;
+  std::string tenant;  // "" = the broker's default tenant
+  // Names this notification (the dedupe record's key): hex SHA-256, after a time prefix when the
+  // notification carries its time ("t<UUIDv1 timestamp>-" or "n<notifiedAt>-").
+  std::string dedupe_key;
+  // Length of dedupe_key's time prefix (0: none). Gateways before the prefix keyed the same
+  // notification by the rest (the hash alone), and their records may still be unexpired.
+  std::size_t dedupe_prefix_size = 0;
   std::vector<entity_update> entities;
 };
 
@@ -35,6 +52,9 @@ struct notification_input {
   header_list const& headers;
   std::string_view body;
   std::size_t max_entities = 1000;
+  // Optional first block of the arena (e.g. reused from one notification to the next, so that a
+  // small one allocates nothing for its JSON); must outlive the notification.
+  std::span<unsigned char> scratch{};
 };
 
 // On failure, `why` says what is wrong (safe to return to the caller: no secrets in it).

@@ -14,7 +14,12 @@ namespace json = boost::json;
 
 notify_handler::notify_handler(context_config const& cfg, store& db, clock const& time,
                                metrics& stats, logger& log)
-    : cfg_(cfg), db_(db), time_(time), log_(log) {
+    : cfg_(cfg),
+      db_(db),
+      time_(time),
+      log_(log),
+      legacy_until_(time.now() +
+                    std::chrono::duration_cast<sys_time::duration>(cfg.dedupe_window)) {
   for (auto const& b : cfg_.brokers) {
     for (auto const& s : b.subscriptions) {
       metric_labels l{{"broker", b.name}, {"subscription", s.name}};
@@ -31,6 +36,7 @@ notify_handler::notify_handler(context_config const& cfg, store& db, clock const
           &stats.make_counter("bbgw_context_entities_total", "Entity updates emitted as events",
                               l)};
       subs_.emplace(std::pair{b.name, s.name}, std::pair{std::pair{&b, &s}, m});
+      dedupe_values_.emplace(std::pair{b.name, s.name}, b.name + "/" + s.name);
     }
   }
   for (auto e : {errc::unknown_subscription, errc::unauthorized, errc::unsupported_media_type,
@@ -61,7 +67,7 @@ response notify_handler::reject(errc e, std::string const& description, request 
   return resp;
 }
 
-std::variant<response, std::shared_ptr<notify_handler::prepared>> notify_handler::prepare(
+std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler::prepare(
     request const& r) {
   auto broker = r.param("broker");
   auto subscription = r.param("subscription");
@@ -97,43 +103,116 @@ std::variant<response, std::shared_ptr<notify_handler::prepared>> notify_handler
     return reject(errc::body_too_large,
                   "the body exceeds " + std::to_string(cfg_.body_limit) + " bytes", r, &b, &s);
 
+  // A pooled buffer set: its scratch block is the first block of the notification's JSON arena.
+  auto p = pool_.take();
+  if (!p->scratch) p->scratch = std::make_unique<unsigned char[]>(prepared::scratch_size);
   std::string why;
   auto note = normalise(
-      {b, s, r.headers, r.body, static_cast<std::size_t>(cfg_.max_entities_per_notification)}, why);
-  if (!note) return reject(static_cast<errc>(note.error().value()), why, r, &b, &s);
+      {b, s, r.headers, r.body, static_cast<std::size_t>(cfg_.max_entities_per_notification),
+       std::span(p->scratch.get(), prepared::scratch_size)},
+      why);
+  if (!note) {
+    pool_.give(std::move(p));
+    return reject(static_cast<errc>(note.error().value()), why, r, &b, &s);
+  }
 
   auto const now = time_.now();
-  std::vector<cloud_event> events;
-  events.reserve(note->entities.size());
-  for (auto& u : note->entities)
-    events.push_back(make_entity_event(std::move(u), cfg_.family_template, b.name, s.name,
-                                       note->tenant, r.request_id, now));
-
-  auto p = std::make_shared<prepared>();
   p->broker = &b;
   p->sub = &s;
   p->m = &m;
-  p->events = std::move(events);
-  p->dedupe_key = std::move(note->dedupe_key);
+  p->dedupe_value = &dedupe_values_.find(it->first)->second;
   p->expires = now + std::chrono::duration_cast<sys_time::duration>(cfg_.dedupe_window);
+  p->duplicate = false;
+
+  // Serialise here: the events' bytes go into one buffer, recorded as offsets while it grows
+  // and turned into views once it is complete. The events themselves (and the notification's
+  // JSON arena) are freed on this thread when this function returns.
+  struct span {
+    std::size_t at = 0, size = 0;
+  };
+  struct offsets {
+    span id, source, type, subject, partitionkey, family, json;
+    bool has_subject = false;
+  };
+  auto& text = p->text;
+  text.clear();
+  auto append = [&text](std::string_view v) {
+    span sp{text.size(), v.size()};
+    text.append(v);
+    return sp;
+  };
+  std::string const time = format_rfc3339(now);
+  span const key = append(note->dedupe_key);
+  span const time_at = append(time);
+  std::vector<offsets> at;  // small: freed here
+  at.reserve(note->entities.size());
+  for (auto& u : note->entities) {
+    auto ev = make_entity_event(std::move(u), cfg_.family_template, b.name, s.name, note->tenant,
+                                r.request_id, now);
+    std::string json = to_structured_json(ev);
+    if (text.capacity() - text.size() < json.size() + 256)
+      text.reserve(std::max(text.capacity() * 2, text.size() + json.size() + 256));
+    offsets o;
+    o.id = append(ev.id);
+    o.source = append(ev.source);
+    o.type = append(ev.type);
+    if (ev.subject) {
+      o.subject = append(*ev.subject);
+      o.has_subject = true;
+    }
+    o.partitionkey = append(ev.partitionkey);
+    o.family = append(ev.family);
+    o.json = append(json);
+    at.push_back(o);
+  }
+  std::string_view const all = text;
+  auto view = [all](span sp) { return all.substr(sp.at, sp.size); };
+  p->dedupe_key = view(key);
+  p->legacy_key = note->dedupe_prefix_size > 0 && now < legacy_until_
+                      ? p->dedupe_key.substr(note->dedupe_prefix_size)
+                      : std::string_view{};
+  p->events.clear();
+  p->events.reserve(at.size());
+  for (auto const& o : at)
+    p->events.push_back(
+        serialised_event{.id = view(o.id),
+                         .source = view(o.source),
+                         .type = view(o.type),
+                         .subject = o.has_subject ? std::optional(view(o.subject)) : std::nullopt,
+                         .partitionkey = view(o.partitionkey),
+                         .family = view(o.family),
+                         .time = view(time_at),
+                         .json = view(o.json)});
+
+  // The answer to a fresh notification, built here too (the store's thread only hands it on).
+  p->accepted = response{};
+  p->accepted.status = 204;
+  p->accepted.headers.set("X-Bbgw-Context-Events", std::to_string(p->events.size()));
   return p;
 }
 
 result<void> notify_handler::store_work(prepared& p, unit_of_work& uow) {
   p.duplicate = false;
-  auto fresh =
-      uow.insert(dedupe_namespace, p.dedupe_key, p.broker->name + "/" + p.sub->name, p.expires);
+  if (!p.legacy_key.empty()) {
+    auto earlier = uow.get(dedupe_namespace, p.legacy_key);
+    if (!earlier) return earlier.error();
+    if (*earlier) {
+      p.duplicate = true;  // stored by an earlier gateway version: emit nothing
+      return {};
+    }
+  }
+  auto fresh = uow.insert(dedupe_namespace, p.dedupe_key, *p.dedupe_value, p.expires);
   if (!fresh) return fresh.error();
   if (!*fresh) {
     p.duplicate = true;  // already durable from an earlier delivery: emit nothing
     return {};
   }
   for (auto const& ev : p.events)
-    if (auto e = uow.emit(ev); !e) return e.error();
+    if (auto e = uow.emit_serialised(ev); !e) return e.error();
   return {};
 }
 
-response notify_handler::finish(prepared const& p, result<void> const& done, request const& r) {
+response notify_handler::finish(prepared& p, result<void> const& done, request const& r) {
   auto const& b = *p.broker;
   auto const& s = *p.sub;
   auto const& m = *p.m;
@@ -142,8 +221,7 @@ response notify_handler::finish(prepared const& p, result<void> const& done, req
                {{"broker", b.name}, {"subscription", s.name}, {"error", done.error().message()}});
     return reject(errc::store_failure, "the notification could not be stored; retry", r, &b, &s);
   }
-  response resp;
-  resp.status = 204;
+  response resp = std::move(p.accepted);
   if (p.duplicate) {
     m.duplicate->inc();
     resp.headers.set("X-Bbgw-Context-Duplicate", "true");
@@ -151,7 +229,6 @@ response notify_handler::finish(prepared const& p, result<void> const& done, req
   } else {
     m.accepted->inc();
     m.entities->inc(static_cast<double>(p.events.size()));
-    resp.headers.set("X-Bbgw-Context-Events", std::to_string(p.events.size()));
   }
   return resp;
 }
@@ -159,9 +236,11 @@ response notify_handler::finish(prepared const& p, result<void> const& done, req
 response notify_handler::handle(request const& r) {
   auto v = prepare(r);
   if (auto* rejected = std::get_if<response>(&v)) return std::move(*rejected);
-  auto& p = *std::get<std::shared_ptr<prepared>>(v);
-  auto done = db_.transact([&](unit_of_work& uow) { return store_work(p, uow); });
-  return finish(p, done, r);
+  auto p = std::get<std::unique_ptr<prepared>>(std::move(v));
+  auto done = db_.transact([&](unit_of_work& uow) { return store_work(*p, uow); });
+  auto resp = finish(*p, done, r);
+  pool_.give(std::move(p));
+  return resp;
 }
 
 void notify_handler::handle_async(request const& r, responder respond) {
@@ -170,11 +249,52 @@ void notify_handler::handle_async(request const& r, responder respond) {
     respond(std::move(*rejected));
     return;
   }
-  auto p = std::get<std::shared_ptr<prepared>>(std::move(v));
+  // The callbacks capture one raw pointer each, which std::function keeps inline: no allocation
+  // per notification for them (the responder and the request ride in the pooled object). The
+  // completion returns the buffers to the pool, exactly once.
+  prepared* p = std::get<std::unique_ptr<prepared>>(std::move(v)).release();
+  p->self = this;
+  p->req = &r;
+  p->respond = std::move(respond);
   db_.transact_async([p](unit_of_work& uow) { return store_work(*p, uow); },
-                     [this, p, &r, respond = std::move(respond)](result<void> done) {
-                       respond(finish(*p, done, r));
+                     [p](result<void> done) {
+                       std::unique_ptr<prepared> owned(p);
+                       auto* self = owned->self;
+                       auto resp = self->finish(*owned, done, *owned->req);
+                       auto reply = std::move(owned->respond);
+                       owned->respond = nullptr;
+                       owned->req = nullptr;
+                       self->pool_.give(std::move(owned));
+                       reply(std::move(resp));
                      });
+}
+
+std::unique_ptr<notify_handler::prepared> notify_handler::prepared_pool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      auto p = std::move(free_.back());
+      free_.pop_back();
+      return p;
+    }
+  }
+  return std::make_unique<prepared>();
+}
+
+void notify_handler::prepared_pool::give(std::unique_ptr<prepared> p) {
+  // Bounded: a burst of large notifications does not keep its memory forever.
+  constexpr std::size_t max_pooled = 256, max_text = 64 * 1024;
+  if (p->text.capacity() > max_text) return;  // freed (rare: notifications of many entities)
+  p->events.clear();
+  p->dedupe_key = {};
+  p->legacy_key = {};
+  std::lock_guard lock(mutex_);
+  if (free_.size() < max_pooled) free_.push_back(std::move(p));
+}
+
+std::size_t notify_handler::prepared_pool::size() {
+  std::lock_guard lock(mutex_);
+  return free_.size();
 }
 
 route notify_handler::make_route() {

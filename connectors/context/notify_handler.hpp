@@ -4,6 +4,7 @@
 // dedupe record, answering 204 only once that transaction is durable.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <variant>
@@ -37,6 +38,8 @@ class notify_handler {
   // The route (asynchronous; body limit twice body_limit so that bodies up to that size get
   // the NGSI 413 from the handler rather than the server's generic one).
   route make_route();
+  // Notification buffers waiting for reuse (observability, tests).
+  std::size_t pooled_buffers() { return pool_.size(); }
 
   // The NGSI error body: {"error": ..., "description": ...}.
   static response ngsi_error_response(errc e, std::string const& description);
@@ -47,20 +50,51 @@ class notify_handler {
     counter* duplicate;
     counter* entities;
   };
-  // A checked, normalised notification ready to be stored.
+  // A checked, normalised notification ready to be stored, already serialised: every byte the
+  // transaction writes is in `text` (one buffer), the events are views into it. Made on the
+  // calling (I/O) thread, so the store's single writer thread only binds and writes rows, and
+  // nothing that thread touches was allocated per entity.
   struct prepared {
     broker_config const* broker = nullptr;
     subscription_config const* sub = nullptr;
     sub_metrics const* m = nullptr;
-    std::vector<cloud_event> events;
-    std::string dedupe_key;
-    sys_time expires;
+    std::string const* dedupe_value = nullptr;  // "<broker>/<subscription>"
+    std::string text;
+    std::vector<serialised_event> events;  // views into text
+    std::string_view dedupe_key;           // a view into text
+    // The same notification's key in gateways before the time prefix (a suffix of dedupe_key),
+    // looked up during the first dedupe_window after start; empty otherwise.
+    std::string_view legacy_key;
+    sys_time expires{};
+    response accepted;       // the 204 of a fresh notification, built before the transaction
     bool duplicate = false;  // set by the transaction
+    // The first block of the notification's JSON arena while it is normalised (enough for a
+    // notification of a few entities, which then allocates nothing for its JSON).
+    static constexpr std::size_t scratch_size = 16 * 1024;
+    std::unique_ptr<unsigned char[]> scratch;
+    // handle_async: what the completion needs, so that it captures only this object.
+    notify_handler* self = nullptr;
+    request const* req = nullptr;
+    responder respond;
   };
+  // Finished notifications' buffers, reused by the next ones: the store's thread hands them
+  // back instead of freeing memory another thread allocated (cross-thread frees contend on the
+  // allocator's arenas), and the steady state allocates nothing for them.
+  class prepared_pool {
+   public:
+    std::unique_ptr<prepared> take();
+    void give(std::unique_ptr<prepared> p);
+    std::size_t size();
+
+   private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<prepared>> free_;
+  };
+
   // Either the rejection to answer or the notification to store.
-  std::variant<response, std::shared_ptr<prepared>> prepare(request const& r);
+  std::variant<response, std::unique_ptr<prepared>> prepare(request const& r);
   static result<void> store_work(prepared& p, unit_of_work& uow);
-  response finish(prepared const& p, result<void> const& done, request const& r);
+  response finish(prepared& p, result<void> const& done, request const& r);
 
   response reject(errc e, std::string const& description, request const& r,
                   broker_config const* b = nullptr, subscription_config const* s = nullptr);
@@ -74,6 +108,11 @@ class notify_handler {
            std::less<>>
       subs_;
   std::map<errc, counter*> rejected_;
+  std::map<std::pair<std::string, std::string>, std::string, std::less<>> dedupe_values_;
+  prepared_pool pool_;
+  // Until then, dedupe records written by a gateway before the time-prefixed keys may still be
+  // unexpired (they were all written before this handler existed).
+  sys_time legacy_until_;
 };
 
 }  // namespace bbgw::context

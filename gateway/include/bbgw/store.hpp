@@ -13,6 +13,21 @@
 
 namespace bbgw {
 
+// An event its producer has already serialised (e.g. on an I/O thread, so that a store with one
+// writer thread only writes rows): the attributes a store indexes, plus `json` =
+// to_structured_json(ev) and `time` = format_rfc3339(ev.time) of the event they describe. Views:
+// the producer keeps the bytes alive until the transaction is over.
+struct serialised_event {
+  std::string_view id;
+  std::string_view source;
+  std::string_view type;
+  std::optional<std::string_view> subject;
+  std::string_view partitionkey;
+  std::string_view family;  // not in `json` (see cloud_event::family)
+  std::string_view time;
+  std::string_view json;
+};
+
 class unit_of_work {
  public:
   virtual ~unit_of_work() = default;
@@ -26,6 +41,15 @@ class unit_of_work {
   virtual result<bool> erase(std::string_view ns, std::string_view key) = 0;
   // Appends the event to the outbox; it is published only if the transaction commits.
   virtual result<void> emit(cloud_event const& ev) = 0;
+  // emit() of an event given in serialised form; same outcome as emit() of the event it was made
+  // from. Stores override it to skip the serialisation; this default parses `json` back (with
+  // `family`) and calls emit(), so every unit_of_work accepts it.
+  virtual result<void> emit_serialised(serialised_event const& ev) {
+    auto parsed = from_structured_json(ev.json);
+    if (!parsed) return parsed.error();
+    parsed->family = std::string(ev.family);
+    return emit(*parsed);
+  }
 };
 
 class store {

@@ -229,7 +229,7 @@ struct sqlite_store::job {
       ::syscall(SYS_futex, word(), FUTEX_WAIT_PRIVATE, sleeping, nullptr, nullptr, 0u);
     }
   }
-  // Asynchronous jobs: hands the outcome over and deletes the job.
+  // Asynchronous jobs: hands the outcome over and empties the job for reuse (see free_jobs_).
   void complete(logger& log) {
     bbgw::result<void> outcome;
     if (ec) outcome = ec;
@@ -238,7 +238,8 @@ struct sqlite_store::job {
     } catch (...) {
       log.error("store: a transaction's completion threw; ignored");
     }
-    delete this;
+    owned_work = nullptr;
+    on_done = nullptr;
   }
   void finish() {
     // Read the address first: once done is set the owner may return and its frame be reused.
@@ -313,12 +314,21 @@ class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_
 
   bbgw::result<void> emit(cloud_event const& ev) override {
     if (!emittable(ev)) return errc::constraint;
-    return insert_event(ev, make_outbox_payload(ev));
+    auto p = make_outbox_payload(ev);
+    return insert_event(view_of(ev, p));
   }
 
   bbgw::result<void> emit_prepared(cloud_event const& ev, outbox_payload const& p) override {
     if (!emittable(ev)) return errc::constraint;
-    return insert_event(ev, p);
+    return insert_event(view_of(ev, p));
+  }
+
+  // Serialised by the producer: this thread only binds and writes the row.
+  bbgw::result<void> emit_serialised(bbgw::serialised_event const& ev) override {
+    if (ev.id.empty() || ev.type.empty() || ev.source.empty() || ev.family.empty() ||
+        ev.json.empty() || ev.time.empty())
+      return errc::constraint;
+    return insert_event(ev);
   }
 
   // Without these the relay could not route or the consumers dedupe: refuse early.
@@ -326,7 +336,15 @@ class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_
     return !ev.id.empty() && !ev.type.empty() && !ev.source.empty() && !ev.family.empty();
   }
 
-  bbgw::result<void> insert_event(cloud_event const& ev, outbox_payload const& p) {
+  static bbgw::serialised_event view_of(cloud_event const& ev, outbox_payload const& p) {
+    return {
+        ev.id,           ev.source,
+        ev.type,         ev.subject ? std::optional<std::string_view>(*ev.subject) : std::nullopt,
+        ev.partitionkey, ev.family,
+        p.time,          p.json};
+  }
+
+  bbgw::result<void> insert_event(bbgw::serialised_event const& ev) {
     auto& s = ws_.outbox_insert;
     reset_guard g(s);
     s.bind(1, ev.id);
@@ -335,8 +353,8 @@ class sqlite_store::write_tx final : public bbgw::unit_of_work, public prepared_
     s.bind(4, ev.type);
     s.bind(5, ev.source);
     s.bind(6, ev.subject);
-    s.bind(7, p.time);
-    s.bind(8, p.json);
+    s.bind(7, ev.time);
+    s.bind(8, ev.json);
     s.bind(9, now_);
     int rc = s.step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE) return errc::duplicate_event;
@@ -511,6 +529,7 @@ sqlite_store::~sqlite_store() {
   }
   queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  for (auto* j : free_jobs_) delete j;
   rs_.reset();
   ws_.reset();
 }
@@ -533,23 +552,34 @@ bbgw::result<void> sqlite_store::submit(std::function<bbgw::result<void>(write_t
 
 void sqlite_store::transact_async(std::function<bbgw::result<void>(unit_of_work&)> work,
                                   completion done) {
-  auto* j = new job;
-  j->work = nullptr;
-  j->owned_work = std::move(work);  // no wrapper: one allocation less per transaction
-  j->on_done = std::move(done);
-  bool wake;
+  job* j = nullptr;
+  bool wake, closed = false;
   {
     std::lock_guard lock(queue_mutex_);
+    // A job the committer finished with, if any: no allocation here and no free on the
+    // committer (memory allocated on one thread and freed on another contends in malloc).
+    if (free_jobs_.empty()) {
+      j = new job;
+    } else {
+      j = free_jobs_.back();
+      free_jobs_.pop_back();
+    }
+    j->work = nullptr;
+    j->ec = {};
+    j->work_error = false;
+    j->owned_work = std::move(work);  // no wrapper: one allocation less per transaction
+    j->on_done = std::move(done);
     if (stopping_) {
       j->ec = errc::closed;
+      closed = true;
     } else {
       queue_.push_back(j);
-      j = nullptr;
     }
     wake = committer_idle_;
   }
-  if (j) {  // closed: answer at once, on the caller's thread
+  if (closed) {  // answer at once, on the caller's thread
     j->complete(logger_);
+    delete j;
     return;
   }
   if (wake) queue_cv_.notify_one();
@@ -569,6 +599,7 @@ bbgw::result<void> sqlite_store::transact(std::function<bbgw::result<void>(unit_
 void sqlite_store::run_committer() {
   std::vector<job*> batch;
   batch.reserve(settings_.max_batch);
+  recycled_.reserve(settings_.max_batch);
   auto next_purge = std::chrono::steady_clock::now() + k_purge_interval;
   for (;;) {
     {
@@ -682,11 +713,23 @@ void sqlite_store::commit_batch(std::vector<job*>& batch) {
   commit_seconds_.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   // Last: once released, a job's owner may return and its stack frame is gone.
+  recycled_.clear();
   for (auto* j : batch) {
-    if (j->on_done)
+    if (j->on_done) {
       j->complete(logger_);
-    else
+      recycled_.push_back(j);
+    } else {
       j->finish();
+    }
+  }
+  if (!recycled_.empty()) {
+    std::lock_guard lock(queue_mutex_);
+    for (auto* j : recycled_) {
+      if (free_jobs_.size() < settings_.max_batch)
+        free_jobs_.push_back(j);
+      else
+        delete j;
+    }
   }
 }
 

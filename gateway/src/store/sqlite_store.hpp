@@ -101,6 +101,10 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
   std::vector<job*> queue_;
   bool stopping_ = false;
   bool committer_idle_ = false;  // waiting on queue_cv_
+  // Asynchronous jobs the committer has finished, reused by transact_async (guarded by
+  // queue_mutex_, at most max_batch kept).
+  std::vector<job*> free_jobs_;
+  std::vector<job*> recycled_;  // committer thread only: the batch's async jobs to give back
   std::thread committer_;
 };
 

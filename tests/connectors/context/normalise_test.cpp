@@ -253,6 +253,81 @@ TEST_F(ContextNormalise, EventIdsAreStableAcrossRedeliveryAndDistinctPerEntity) 
   EXPECT_NE(m->entities[0].event_id, m->entities[1].event_id);
 }
 
+// Dedupe keys of notifications that carry their own time (Orion's time-based UUID correlators,
+// NGSI-LD notifiedAt) start with that time, so keys of notifications received together are
+// neighbours in the store's B-tree; a redelivery still names the same key.
+TEST_F(ContextNormalise, DedupeKeysStartWithTheNotificationsOwnTime) {
+  auto hex64 = [](std::string_view s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  std::string why;
+  auto r = load_fixture("v2-normalized.http");  // 600119ce-eeaa-11e9-9e0c-080027a71049
+  auto a = run(r, "orion", why);
+  ASSERT_TRUE(a) << why;
+  // time_hi (version digit dropped), time_mid, time_low: the UUID's 60-bit timestamp.
+  ASSERT_TRUE(a->dedupe_key.starts_with("t1e9eeaa600119ce-")) << a->dedupe_key;
+  EXPECT_TRUE(hex64(std::string_view(a->dedupe_key).substr(17))) << a->dedupe_key;
+  EXPECT_EQ(run(r, "orion", why)->dedupe_key, a->dedupe_key) << "a redelivery, the same key";
+
+  // Ordered by the timestamp, not by the correlator's text: a later time_mid sorts after a
+  // larger time_low.
+  auto at = [&](std::string corr) {
+    auto x = r;
+    x.headers.set("Fiware-Correlator", corr + "; cbnotif=1");
+    auto n = run(x, "orion", why);
+    EXPECT_TRUE(n) << why;
+    return n ? n->dedupe_key : std::string{};
+  };
+  auto early = at("ffffffff-eeaa-11e9-9e0c-080027a71049");
+  auto later = at("00000000-eeab-11e9-9e0c-080027a71049");
+  EXPECT_LT(a->dedupe_key, early);
+  EXPECT_LT(early, later);
+  EXPECT_TRUE(at("600119CE-EEAA-11E9-9E0C-080027A71049").starts_with("t1e9eeaa600119ce-"));
+
+  // Correlators that are not time-based UUIDs: the hash alone.
+  EXPECT_TRUE(hex64(at("bench-1-2-3")));
+  EXPECT_TRUE(hex64(at("600119ce-eeaa-41e9-9e0c-080027a71049")));  // version 4
+  auto none = r;
+  none.headers = {};
+  for (auto const& [name, value] : r.headers)
+    if (name != "Fiware-Correlator") none.headers.add(name, value);
+  ASSERT_FALSE(none.headers.contains("Fiware-Correlator"));
+  auto n = run(none, "orion", why);
+  ASSERT_TRUE(n) << why;
+  EXPECT_TRUE(hex64(n->dedupe_key));
+
+  // NGSI-LD: notifiedAt.
+  auto ld = run(load_fixture("ld-normalized-link.http"), "ld", why);
+  ASSERT_TRUE(ld) << why;
+  EXPECT_TRUE(ld->dedupe_key.starts_with("n2026-06-24T10:00:00.000Z-")) << ld->dedupe_key;
+  EXPECT_TRUE(hex64(std::string_view(ld->dedupe_key).substr(26)));
+}
+
+// The entities' data stay in the notification's arena (not copied out into the default storage,
+// one allocation per member) and hold it without a reference count, so destroying them is free.
+TEST_F(ContextNormalise, EntityDataLivesInTheNotificationsArena) {
+  for (auto [file, b] :
+       {std::pair{"v2-normalized.http", "orion"}, std::pair{"ld-normalized-link.http", "ld"}}) {
+    auto n = ok(file, b);
+    ASSERT_TRUE(n.arena);
+    ASSERT_EQ(n.entities.size(), 1u);
+    auto const& sp = n.entities[0].data.storage();
+    EXPECT_EQ(sp.get(), n.arena.get()) << file;
+    EXPECT_FALSE(sp.is_shared()) << file;
+    EXPECT_TRUE(sp.is_deallocate_trivial()) << file;
+  }
+  // A caller's scratch block is the arena's first block.
+  std::vector<unsigned char> scratch(16 * 1024);
+  auto r = load_fixture("v2-normalized.http");
+  auto const& br = broker("orion");
+  std::string why;
+  auto n = normalise({br, br.subscriptions.front(), r.headers, r.body, 1000, scratch}, why);
+  ASSERT_TRUE(n) << why;
+  auto const* id = n->entities[0].data.at("id").as_string().data();
+  EXPECT_TRUE(id >= reinterpret_cast<char const*>(scratch.data()) &&
+              id < reinterpret_cast<char const*>(scratch.data() + scratch.size()));
+}
+
 TEST_F(ContextNormalise, SimplifiedFormatsAreTheEntityItself) {
   auto r = load_fixture("v2-normalized.http");
   r.headers.set("Ngsiv2-AttrsFormat", "simplifiedNormalized");

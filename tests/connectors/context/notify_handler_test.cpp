@@ -224,6 +224,37 @@ TEST(ContextNotifyHandler, ARedeliveredNotificationIsDedupedByTheStore) {
   EXPECT_EQ(out[1].id, first[0].id);
 }
 
+// A gateway from before the time-prefixed dedupe keys stored the same notification under the
+// hash alone: for one dedupe window after start (all such records were written before), that
+// record still makes a redelivery a duplicate.
+TEST(ContextNotifyHandler, ARecordFromBeforeTheTimePrefixStillDedupes) {
+  handler_rig rig;
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  std::string why;
+  auto const& b = rig.cfg.brokers[0];
+  auto note = normalise({b, b.subscriptions[0], r.headers, r.body, 1000}, why);
+  ASSERT_TRUE(note) << why;
+  ASSERT_GT(note->dedupe_prefix_size, 0u);
+  auto legacy = note->dedupe_key.substr(note->dedupe_prefix_size);
+  ASSERT_TRUE(rig.db.transact([&](unit_of_work& u) {
+    return u.put(dedupe_namespace, legacy, "orion/cases");  // no expiry: only the window limits
+  }));
+
+  auto resp = rig.handler.handle(r);
+  EXPECT_EQ(resp.status, 204u);
+  EXPECT_EQ(resp.headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true");
+  EXPECT_TRUE(rig.db.outbox().empty());
+
+  // Past the first dedupe window no such record can be unexpired: it is not looked up.
+  rig.time.advance(std::chrono::hours(2));
+  notify_handler later{rig.cfg, rig.db, rig.time, rig.stats, rig.log};
+  rig.time.advance(std::chrono::hours(2));
+  EXPECT_EQ(later.handle(r).status, 204u);
+  EXPECT_EQ(rig.db.outbox().size(), 1u);
+  EXPECT_EQ(rig.handler.handle(r).headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true")
+      << "now a duplicate of the record just written";
+}
+
 TEST(ContextNotifyHandler, RouteIsAWorkerPostUnderThePrefix) {
   handler_rig rig;
   auto rt = rig.handler.make_route();

@@ -620,3 +620,184 @@ TEST_F(SqliteStoreAsync, ManyInFlightFromOneThreadAllCommit) {
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns = 'many'"), n);
 }
+
+namespace {
+
+// The serialised form a producer makes before the transaction (what the context connector does
+// on its I/O thread); the views point into `json` and `time`, which the test keeps alive.
+struct serialised {
+  std::string json, time;
+  bbgw::serialised_event view(bbgw::cloud_event const& ev) const {
+    return {ev.id,
+            ev.source,
+            ev.type,
+            ev.subject ? std::optional<std::string_view>(*ev.subject) : std::nullopt,
+            ev.partitionkey,
+            ev.family,
+            time,
+            json};
+  }
+};
+serialised serialise(bbgw::cloud_event const& ev) {
+  return {bbgw::to_structured_json(ev), bbgw::format_rfc3339(ev.time)};
+}
+
+}  // namespace
+
+// emit_serialised writes the row emit() would have written, without serialising on the
+// committer; the same checks apply (duplicate ids, unroutable events).
+TEST_F(SqliteStore, EmitSerialisedWritesTheSameRowAsEmit) {
+  auto& s = open();
+  auto a = event("ev-a", "key-1", json::object{{"seq", 1}, {"note", "n"}});
+  a.subject = "subj";
+  auto b = a;
+  b.id = "ev-b";
+  auto sb = serialise(b);
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    if (auto r = u.emit(a); !r) return r;
+    return u.emit_serialised(sb.view(b));
+  }));
+  auto recs = undelivered();
+  ASSERT_EQ(recs.size(), 2u);
+  auto const& ra = recs[0];
+  auto const& rb = recs[1];
+  EXPECT_EQ(rb.id, "ev-b");
+  EXPECT_EQ(rb.family, ra.family);
+  EXPECT_EQ(rb.key, ra.key);
+  EXPECT_EQ(rb.type, ra.type);
+  EXPECT_EQ(rb.source, ra.source);
+  EXPECT_EQ(rb.subject, std::optional<std::string>("subj"));
+  EXPECT_EQ(rb.time, ra.time);
+  EXPECT_EQ(rb.payload, bbgw::to_structured_json(b));
+
+  // A second emit of the same id, serialised or not, fails the transaction and leaves nothing.
+  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
+    return u.emit_serialised(sb.view(b));
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), bbgw::error_code(errc::duplicate_event));
+  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
+
+  auto unroutable = event("ev-c");
+  unroutable.family.clear();
+  auto sc = serialise(unroutable);
+  EXPECT_EQ(s.transact([&](bbgw::unit_of_work& u) {
+               return u.emit_serialised(sc.view(unroutable));
+             }).error(),
+            bbgw::error_code(errc::constraint));
+  EXPECT_EQ(undelivered().size(), 2u);
+}
+
+// The default emit_serialised (for stores that do not override it) parses the JSON back and
+// emits the event it describes, family included.
+TEST(UnitOfWorkDefault, EmitSerialisedParsesBackAndEmits) {
+  struct recording final : bbgw::unit_of_work {
+    bbgw::result<void> put(std::string_view, std::string_view, std::string_view,
+                           std::optional<bbgw::sys_time>) override {
+      return {};
+    }
+    bbgw::result<bool> insert(std::string_view, std::string_view, std::string_view,
+                              std::optional<bbgw::sys_time>) override {
+      return true;
+    }
+    bbgw::result<std::optional<std::string>> get(std::string_view, std::string_view) override {
+      return std::optional<std::string>{};
+    }
+    bbgw::result<bool> erase(std::string_view, std::string_view) override { return false; }
+    bbgw::result<void> emit(bbgw::cloud_event const& ev) override {
+      emitted.push_back(ev);
+      return {};
+    }
+    std::vector<bbgw::cloud_event> emitted;
+  } u;
+  bbgw::cloud_event ev;
+  ev.id = "ev-1";
+  ev.source = "/bbgw/test";
+  ev.type = "eu.bbgateway.test.emitted.v1";
+  ev.family = "test.family";
+  ev.partitionkey = "key-1";
+  ev.subject = "subj";
+  ev.requestid = "req-1";
+  ev.time = bbgw::sys_time{std::chrono::microseconds{1'790'000'000'123'456}};
+  ev.data = json::object{{"n", 4}, {"x", -3.7038}, {"s", "é"}};
+  auto s = serialise(ev);
+  ASSERT_TRUE(u.emit_serialised(s.view(ev)));
+  ASSERT_EQ(u.emitted.size(), 1u);
+  auto const& back = u.emitted[0];
+  EXPECT_EQ(back.id, ev.id);
+  EXPECT_EQ(back.family, ev.family);
+  EXPECT_EQ(back.partitionkey, ev.partitionkey);
+  EXPECT_EQ(back.subject, ev.subject);
+  EXPECT_EQ(back.requestid, ev.requestid);
+  EXPECT_EQ(back.time, ev.time);
+  EXPECT_EQ(back.data, ev.data);
+  EXPECT_EQ(bbgw::to_structured_json(back), s.json);
+
+  bbgw::serialised_event broken = s.view(ev);
+  broken.json = "{not json";
+  EXPECT_FALSE(u.emit_serialised(broken));
+  EXPECT_EQ(u.emitted.size(), 1u);
+}
+
+// Many single-event transactions in flight at once (64 notifications of one entity on 64
+// connections) share group commits: queued while the committer is busy, they are committed
+// together in ONE SQLite transaction, each still all-or-nothing on its own.
+TEST_F(SqliteStoreAsync, QueuedAsyncTransactionsShareOneCommit) {
+  auto& s = open();
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  int finished = 0, failed = 0;
+  auto count = [&](bbgw::result<void> r) {
+    std::lock_guard lock(m);
+    ++finished;
+    if (!r) ++failed;
+    cv.notify_all();
+  };
+  // Never leave the committer held (the store's destructor joins it), also on a failed ASSERT.
+  struct releaser {
+    std::mutex& m;
+    std::condition_variable& cv;
+    bool& release;
+    ~releaser() {
+      std::lock_guard lock(m);
+      release = true;
+      cv.notify_all();
+    }
+  } guard{m, cv, release};
+  // Holds the committer inside a first transaction, so that the next ones queue up.
+  s.transact_async(
+      [&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+        std::unique_lock lock(m);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        return u.put("ns", "blocker", "v");
+      },
+      count);
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return entered; }));
+  }
+  constexpr int n = 64;
+  for (int i = 0; i < n; ++i)
+    s.transact_async(
+        [i](bbgw::unit_of_work& u) -> bbgw::result<void> {
+          if (auto r = u.insert("dedupe", "note-" + std::to_string(i), "v"); !r) return r.error();
+          return u.emit(event("ev-" + std::to_string(i), "entity-" + std::to_string(i)));
+        },
+        count);
+  ASSERT_EQ(s.pending_transactions(), static_cast<std::size_t>(n));
+  {
+    std::unique_lock lock(m);
+    release = true;
+    cv.notify_all();
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return finished == n + 1; }));
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(metrics_.histogram_count("bbgw_store_commit_batch_size"), 2u)
+      << "the blocker alone, then the 64 queued transactions in one commit";
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns = 'dedupe'"), n);
+  EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), n);
+}
