@@ -17,6 +17,7 @@
 #include "edelivery/message_event.hpp"
 #include "support/fakes.hpp"
 #include "support/memory_store.hpp"
+#include "two_gateways.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -28,13 +29,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-struct side {
-  testing::manual_clock time{test::at("2026-11-24T12:00:00Z")};
-  testing::memory_store db{time};
-  null_sink sink;
-  testing::fake_metrics metrics;
-  testing::fake_logger log;
-};
+using test::side;
 
 void touch(fs::path const& p, std::string const& bytes = "x") {
   fs::create_directories(p.parent_path());
@@ -52,29 +47,10 @@ class payload_files : public ::testing::Test {
     dir_ = fs::temp_directory_path() /
            ("bbgw-as4-house-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    pmode to_b;
-    to_b.id = "to-b";
-    to_b.endpoint = "https://gw-b.test/edelivery/as4";
-    to_b.service = "Permits";
-    to_b.action = "Submit";
-    to_b.initiator = {"gw-a", "urn:t", "Sender"};
-    to_b.responder = {"gw-b", "urn:t", "Receiver"};
-    to_b.encrypt = true;
-    to_b.partner_certificates = {b_.public_only()};
-    to_b.max_attempts = 2;
-    to_b.retry_interval = std::chrono::milliseconds(1);
-    ca_.own_key = a_;
-    ca_.party_domain = "gw-a.test";
-    ca_.payload_dir = (dir_ / "a").string();
-    ca_.pmodes = {to_b};
-    auto from_a = to_b;
-    from_a.id = "from-a";
-    from_a.endpoint.clear();
-    from_a.partner_certificates = {a_.public_only()};
-    cb_.own_key = b_;
-    cb_.party_domain = "gw-b.test";
-    cb_.payload_dir = (dir_ / "b").string();
-    cb_.pmodes = {from_a};
+    auto g = test::a_to_b_configs(a_, b_, dir_);
+    g.a.pmodes[0].max_attempts = 2;
+    ca_ = g.a;
+    cb_ = g.b;
     b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
     a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
     net_.b = [this](request const& q) { return b_conn_->receive_as4(q); };

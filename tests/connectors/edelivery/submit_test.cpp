@@ -20,6 +20,7 @@
 #include "edelivery/message_event.hpp"
 #include "support/fakes.hpp"
 #include "support/memory_store.hpp"
+#include "two_gateways.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -45,13 +46,7 @@ void expect_valid(std::vector<cloud_event> const& events, std::string const& out
   }
 }
 
-struct side {
-  testing::manual_clock time{test::at("2026-11-24T12:00:00Z")};
-  testing::memory_store db{time};
-  null_sink sink;
-  testing::fake_metrics metrics;
-  testing::fake_logger log;
-};
+using test::side;
 
 class submitting : public ::testing::Test {
  protected:
@@ -59,38 +54,13 @@ class submitting : public ::testing::Test {
     dir_ = fs::temp_directory_path() /
            ("bbgw-as4-submit-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    pmode to_b;
-    to_b.id = "to-b";
-    to_b.endpoint = "https://gw-b.test/edelivery/as4";
-    to_b.service = "Permits";
-    to_b.service_type = "urn:services";
-    to_b.action = "Submit";
-    to_b.initiator = {"gw-a", "urn:t", "Sender"};
-    to_b.responder = {"gw-b", "urn:t", "Receiver"};
-    to_b.encrypt = true;
-    to_b.partner_certificates = {b_.public_only()};
-    to_b.max_attempts = 3;
-    to_b.retry_interval = std::chrono::milliseconds(1);
-    edelivery_config ca;
-    ca.own_key = a_;
-    ca.party_domain = "gw-a.test";
-    ca.payload_dir = (dir_ / "a").string();
-    ca.pmodes = {to_b};
-    auto from_a = to_b;
-    from_a.id = "from-a";
-    from_a.endpoint.clear();
-    from_a.partner_certificates = {a_.public_only()};
-    edelivery_config cb;
-    cb.own_key = b_;
-    cb.party_domain = "gw-b.test";
-    cb.payload_dir = (dir_ / "b").string();
-    cb.pmodes = {from_a};
-    ca_ = ca;
-    cb_ = cb;
-    b_conn_ = std::make_unique<edelivery_connector>(cb, ctx_b_);
+    auto g = test::a_to_b_configs(a_, b_, dir_);
+    ca_ = g.a;
+    cb_ = g.b;
+    b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
     net_.b = [this](request const& q) { return b_conn_->receive_as4(q); };
-    a_conn_ = std::make_unique<edelivery_connector>(ca, ctx_a_);
-    auto cs = ca;
+    a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
+    auto cs = ca_;
     cs.max_submit_bytes = 4;
     cs.payload_dir = (dir_ / "small").string();
     small_ = std::make_unique<edelivery_connector>(cs, ctx_a_);
