@@ -41,23 +41,11 @@ void age(fs::path const& p, sys_time t) {
   fs::last_write_time(p, std::chrono::file_clock::from_sys(t));
 }
 
-class payload_files : public ::testing::Test {
+class payload_files : public test::two_gateways {
  protected:
-  payload_files() {
-    dir_ = fs::temp_directory_path() /
-           ("bbgw-as4-house-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    auto g = test::a_to_b_configs(a_, b_, dir_);
-    g.a.pmodes[0].max_attempts = 2;
-    ca_ = g.a;
-    cb_ = g.b;
-    b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
-    a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
-    net_.b = [this](request const& q) { return b_conn_->receive_as4(q); };
-  }
-  ~payload_files() override {
-    if (a_conn_) a_conn_->stop();
-    fs::remove_all(dir_);
+  payload_files() : two_gateways("bbgw-as4-house") {
+    ca_.pmodes[0].max_attempts = 2;
+    connect();
   }
 
   std::string submit(std::string const& text = "<permit/>") {
@@ -99,19 +87,6 @@ class payload_files : public ::testing::Test {
     EXPECT_EQ(events.size(), 1u);
     return events.empty() ? std::string() : *events[0].subject;
   }
-
-  xmlsec::key a_ = test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
-  xmlsec::key b_ = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
-  fs::path dir_;
-  network net_;
-  side a_side_, b_side_;
-  connector_context ctx_a_{a_side_.db,  a_side_.sink, a_side_.time,       a_side_.metrics,
-                           a_side_.log, net_,         "https://gw-a.test"};
-  connector_context ctx_b_{b_side_.db,  b_side_.sink, b_side_.time,       b_side_.metrics,
-                           b_side_.log, net_,         "https://gw-b.test"};
-  edelivery_config ca_, cb_;
-  std::unique_ptr<edelivery_connector> b_conn_;
-  std::unique_ptr<edelivery_connector> a_conn_;
 };
 
 TEST_F(payload_files, names_are_synced_after_the_rename_and_before_the_commit_once_per_message) {

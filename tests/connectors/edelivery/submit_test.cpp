@@ -48,31 +48,21 @@ void expect_valid(std::vector<cloud_event> const& events, std::string const& out
 
 using test::side;
 
-class submitting : public ::testing::Test {
+class submitting : public test::two_gateways {
  protected:
-  submitting() {
-    dir_ = fs::temp_directory_path() /
-           ("bbgw-as4-submit-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    auto g = test::a_to_b_configs(a_, b_, dir_);
-    ca_ = g.a;
-    cb_ = g.b;
-    b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
-    net_.b = [this](request const& q) { return b_conn_->receive_as4(q); };
-    a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
+  submitting() : two_gateways("bbgw-as4-submit") {
+    connect();
     auto cs = ca_;
     cs.max_submit_bytes = 4;
     cs.payload_dir = (dir_ / "small").string();
     small_ = std::make_unique<edelivery_connector>(cs, ctx_a_);
   }
-  ~submitting() override { fs::remove_all(dir_); }
 
   // Both PModes with reporting.receipt: false (A may still expect one, to see it refused).
   void recreate_without_receipts(bool a_expects_receipt = false) {
     ca_.pmodes[0].receipt = a_expects_receipt;
     cb_.pmodes[0].receipt = false;
-    b_conn_ = std::make_unique<edelivery_connector>(cb_, ctx_b_);
-    a_conn_ = std::make_unique<edelivery_connector>(ca_, ctx_a_);
+    connect();
   }
   static request json_request(std::string const& body) {
     request r;
@@ -127,19 +117,7 @@ class submitting : public ::testing::Test {
                             {"mimeType": "application/pdf", "contentBase64": "JVBERi0xLjQK"}]})";
   }
 
-  xmlsec::key a_ = test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
-  xmlsec::key b_ = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
-  fs::path dir_;
-  network net_;
-  side a_side_, b_side_;
-  connector_context ctx_a_{a_side_.db,  a_side_.sink, a_side_.time,       a_side_.metrics,
-                           a_side_.log, net_,         "https://gw-a.test"};
-  connector_context ctx_b_{b_side_.db,  b_side_.sink, b_side_.time,       b_side_.metrics,
-                           b_side_.log, net_,         "https://gw-b.test"};
-  std::unique_ptr<edelivery_connector> b_conn_;
-  std::unique_ptr<edelivery_connector> a_conn_;
   std::unique_ptr<edelivery_connector> small_;  // max_submit_size: 4 bytes
-  edelivery_config ca_, cb_;
   fs::path spool_file_;
   std::string boundary_ = "bNd-7f3a";
 };
