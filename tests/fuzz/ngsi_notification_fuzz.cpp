@@ -103,7 +103,14 @@ void check_attribute(json::value const& a) {
 
 void check_notification(ctx::notification const& n, ctx::flavour fl) {
   FUZZ_CHECK(!n.entities.empty() && n.entities.size() <= max_entities);
-  FUZZ_CHECK(n.dedupe_key.size() == 64 && is_hex(n.dedupe_key));
+  // Hex SHA-256, after the notification's time when it carries one ("t…-" or "n…-").
+  FUZZ_CHECK(n.dedupe_prefix_size < n.dedupe_key.size());
+  std::string_view const hash = std::string_view(n.dedupe_key).substr(n.dedupe_prefix_size);
+  FUZZ_CHECK(hash.size() == 64 && is_hex(hash));
+  if (n.dedupe_prefix_size > 0) {
+    std::string_view const prefix = std::string_view(n.dedupe_key).substr(0, n.dedupe_prefix_size);
+    FUZZ_CHECK((prefix.front() == 't' || prefix.front() == 'n') && prefix.back() == '-');
+  }
   std::set<std::string> ids;
   for (std::size_t i = 0; i < n.entities.size(); ++i) {
     auto const& e = n.entities[i];
