@@ -48,6 +48,7 @@
 #include "http/connection_deadlines.hpp"
 #include "http/spooling_body.hpp"
 #include "http/tls_context.hpp"
+#include "http/unique_fd.hpp"
 
 namespace bbgw::http {
 
@@ -190,26 +191,6 @@ bool is_parse_error(error_code const& ec) noexcept {
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
          ec != bhttp::error::need_more && ec != bhttp::error::need_buffer;
 }
-
-// A file descriptor closed on scope exit.
-class unique_fd {
- public:
-  explicit unique_fd(int fd = -1) noexcept : fd_(fd) {}
-  unique_fd(unique_fd const&) = delete;
-  unique_fd& operator=(unique_fd const&) = delete;
-  ~unique_fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 // A request's spool file: removed when the request is over (a handler that wants to keep the
 // body renames the file, and the removal then finds nothing).

@@ -56,7 +56,7 @@ class client_body_file : public ::testing::Test {
 };
 
 TEST_F(client_body_file, body_is_streamed_from_the_file_with_its_length) {
-  auto const body = patterned(3 << 20);
+  auto const body = patterned((3 << 20) + 12345);  // several blocks and a partial last one
   auto file = dir_ / "body.bin";
   std::ofstream(file, std::ios::binary) << body;
   bbgw::client_request req;
