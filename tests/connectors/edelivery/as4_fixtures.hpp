@@ -1,7 +1,7 @@
 #pragma once
 // Reading the AS4 interop vectors of ../shared/fixtures/as4 (read-only) for the tests.
 #include <chrono>
-#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "bbgw/clock.hpp"
+#include "bbgw/date_time.hpp"
+#include "edelivery/config.hpp"
 #include "edelivery/mime.hpp"
 #include "xmlsec/key.hpp"
 
@@ -67,14 +69,32 @@ inline xmlsec::key pfx(std::string_view rel, std::string_view password) {
   return k.value();
 }
 
-// "2018-12-19T08:56:26.657Z" → that second (UTC).
+// "2018-12-19T08:56:26Z" → that instant.
 inline sys_time at(std::string_view iso) {
-  int y, mo, d, h, mi, s;
-  EXPECT_EQ(std::sscanf(std::string(iso).c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s),
-            6);
-  using namespace std::chrono;
-  auto date = sys_days{year{y} / month{static_cast<unsigned>(mo)} / day{static_cast<unsigned>(d)}};
-  return sys_time{date + hours{h} + minutes{mi} + seconds{s}};
+  auto t = parse_rfc3339(iso);
+  EXPECT_TRUE(t) << iso;
+  return t.value_or(sys_time{});
+}
+
+// B's configuration for the Holodeck B2B vectors (AccessPointB receiving from AccessPointA with
+// the fixtures' PMode "holodeck-test"), payloads under `dir`/payloads.
+inline edelivery_config holodeck_receiver_config(std::filesystem::path const& dir) {
+  edelivery_config c;
+  c.own_key = pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
+  c.payload_dir = (dir / "payloads").string();
+  c.xsd_dir = BBGW_SOURCE_DIR "/schemas/xsd/ebms";
+  pmode p;
+  p.id = "holodeck-test";
+  p.agreement = "http://agreements.holodeckb2b.org/examples/agreement0";
+  p.service = "Test";
+  p.service_type = "org:holodeckb2b:services";
+  p.action = "StoreMessage";
+  p.initiator = {"org:holodeckb2b:example:company:A", "", "Sender"};
+  p.responder = {"org:eu:europa:as4:example", "", "Receiver"};
+  p.encrypt = true;
+  p.partner_certificates = {pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa").public_only()};
+  c.pmodes.push_back(p);
+  return c;
 }
 
 }  // namespace bbgw::edelivery::test

@@ -46,22 +46,7 @@ class receiving : public ::testing::Test {
            ("bbgw-as4-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    edelivery_config c;
-    c.own_key = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
-    c.payload_dir = (dir_ / "payloads").string();
-    c.xsd_dir = BBGW_SOURCE_DIR "/schemas/xsd/ebms";
-    pmode p;
-    p.id = "holodeck-test";
-    p.agreement = "http://agreements.holodeckb2b.org/examples/agreement0";
-    p.service = "Test";
-    p.service_type = "org:holodeckb2b:services";
-    p.action = "StoreMessage";
-    p.initiator = {"org:holodeckb2b:example:company:A", "", "Sender"};
-    p.responder = {"org:eu:europa:as4:example", "", "Receiver"};
-    p.encrypt = true;
-    p.partner_certificates = {
-        test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa").public_only()};
-    c.pmodes.push_back(p);
+    auto c = test::holodeck_receiver_config(dir_);
     own_cert_ = c.own_key.public_only();
     time_.set(at("2018-12-19T08:56:30Z"));
     connector_ = std::make_unique<edelivery_connector>(c, ctx_);

@@ -137,23 +137,9 @@ class receive_route : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
-    config_.own_key = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
-    config_.payload_dir = (dir_ / "payloads").string();
-    config_.xsd_dir = BBGW_SOURCE_DIR "/schemas/xsd/ebms";
+    config_ = test::holodeck_receiver_config(dir_);
     config_.body_limit = 512 * 1024 * 1024;
     config_.mime.max_total_bytes = config_.body_limit;
-    pmode p;
-    p.id = "holodeck-test";
-    p.agreement = "http://agreements.holodeckb2b.org/examples/agreement0";
-    p.service = "Test";
-    p.service_type = "org:holodeckb2b:services";
-    p.action = "StoreMessage";
-    p.initiator = {"org:holodeckb2b:example:company:A", "", "Sender"};
-    p.responder = {"org:eu:europa:as4:example", "", "Receiver"};
-    p.encrypt = true;
-    p.partner_certificates = {
-        test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa").public_only()};
-    config_.pmodes.push_back(p);
     time_.set(std::chrono::system_clock::now());
   }
   ~receive_route() override { fs::remove_all(dir_); }
