@@ -17,14 +17,19 @@ using xenc_detail::gcm_tag_bytes;
 
 namespace {
 
+// Fetched once per process and never changed (constants, not state): with the EVP_aes_*_gcm()
+// objects OpenSSL 3 looks the implementation up again at every initialisation, under a lock.
 EVP_CIPHER const* gcm_cipher(std::size_t key_bytes) {
+  static EVP_CIPHER const* const aes128 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+  static EVP_CIPHER const* const aes192 = EVP_CIPHER_fetch(nullptr, "AES-192-GCM", nullptr);
+  static EVP_CIPHER const* const aes256 = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   switch (key_bytes) {
     case 16:
-      return EVP_aes_128_gcm();
+      return aes128 ? aes128 : EVP_aes_128_gcm();
     case 24:
-      return EVP_aes_192_gcm();
+      return aes192 ? aes192 : EVP_aes_192_gcm();
     case 32:
-      return EVP_aes_256_gcm();
+      return aes256 ? aes256 : EVP_aes_256_gcm();
     default:
       return nullptr;
   }

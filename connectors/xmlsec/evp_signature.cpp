@@ -10,28 +10,75 @@
 
 namespace bbgw::xmlsec::detail {
 
+namespace {
+
+// SHA-2 fetched once per process and never changed (constants, not state): with EVP_sha256()
+// and its siblings OpenSSL 3 looks the implementation up again at every initialisation, under
+// a lock. SHA-1 stays the legacy object, which callers compare with EVP_sha1() to refuse it.
+EVP_MD const* sha256() {
+  static EVP_MD const* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md ? md : EVP_sha256();
+}
+EVP_MD const* sha384() {
+  static EVP_MD const* const md = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+  return md ? md : EVP_sha384();
+}
+EVP_MD const* sha512() {
+  static EVP_MD const* const md = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
+  return md ? md : EVP_sha512();
+}
+
+}  // namespace
+
 std::optional<signature_algorithm> signature_algorithm_by_uri(std::string_view u) {
   using k = signature_kind;
   if (u == uri::rsa_sha1) return signature_algorithm{k::rsa_pkcs1, EVP_sha1()};
-  if (u == uri::rsa_sha256) return signature_algorithm{k::rsa_pkcs1, EVP_sha256()};
-  if (u == uri::rsa_sha384) return signature_algorithm{k::rsa_pkcs1, EVP_sha384()};
-  if (u == uri::rsa_sha512) return signature_algorithm{k::rsa_pkcs1, EVP_sha512()};
-  if (u == uri::rsa_pss_sha256) return signature_algorithm{k::rsa_pss, EVP_sha256()};
-  if (u == uri::rsa_pss_sha384) return signature_algorithm{k::rsa_pss, EVP_sha384()};
-  if (u == uri::rsa_pss_sha512) return signature_algorithm{k::rsa_pss, EVP_sha512()};
-  if (u == uri::ecdsa_sha256) return signature_algorithm{k::ecdsa, EVP_sha256()};
-  if (u == uri::ecdsa_sha384) return signature_algorithm{k::ecdsa, EVP_sha384()};
-  if (u == uri::ecdsa_sha512) return signature_algorithm{k::ecdsa, EVP_sha512()};
+  if (u == uri::rsa_sha256) return signature_algorithm{k::rsa_pkcs1, sha256()};
+  if (u == uri::rsa_sha384) return signature_algorithm{k::rsa_pkcs1, sha384()};
+  if (u == uri::rsa_sha512) return signature_algorithm{k::rsa_pkcs1, sha512()};
+  if (u == uri::rsa_pss_sha256) return signature_algorithm{k::rsa_pss, sha256()};
+  if (u == uri::rsa_pss_sha384) return signature_algorithm{k::rsa_pss, sha384()};
+  if (u == uri::rsa_pss_sha512) return signature_algorithm{k::rsa_pss, sha512()};
+  if (u == uri::ecdsa_sha256) return signature_algorithm{k::ecdsa, sha256()};
+  if (u == uri::ecdsa_sha384) return signature_algorithm{k::ecdsa, sha384()};
+  if (u == uri::ecdsa_sha512) return signature_algorithm{k::ecdsa, sha512()};
   if (u.find("hmac") != std::string_view::npos) return signature_algorithm{k::hmac, nullptr};
   return std::nullopt;
 }
 
 EVP_MD const* digest_md_by_uri(std::string_view u) {
   if (u == uri::sha1) return EVP_sha1();
-  if (u == uri::sha256) return EVP_sha256();
-  if (u == uri::sha384) return EVP_sha384();
-  if (u == uri::sha512) return EVP_sha512();
+  if (u == uri::sha256) return sha256();
+  if (u == uri::sha384) return sha384();
+  if (u == uri::sha512) return sha512();
   return nullptr;
+}
+
+std::string ecdsa_raw_to_der(std::string_view r, std::string_view s) {
+  // INTEGER: minimal big-endian octets, a leading 00 when the top bit is set (non-negative).
+  auto integer = [](std::string_view v, std::string& out) {
+    std::size_t i = 0;
+    while (i + 1 < v.size() && v[i] == '\0') ++i;
+    v.remove_prefix(i);
+    bool const pad = v.empty() || (static_cast<unsigned char>(v[0]) & 0x80) != 0;
+    std::size_t const len = v.size() + (pad ? 1 : 0);
+    out.push_back('\x02');
+    if (len >= 0x80) out.push_back('\x81');  // ≤ 255 octets: P-521's 66-byte values at most
+    out.push_back(static_cast<char>(len));
+    if (pad) out.push_back('\0');
+    out.append(v);
+  };
+  std::string body;
+  body.reserve(r.size() + s.size() + 8);
+  integer(r, body);
+  integer(s, body);
+  std::string out;
+  out.reserve(body.size() + 3);
+  out.push_back('\x30');
+  if (body.size() >= 0x80) out.push_back('\x81');
+  out.push_back(static_cast<char>(body.size()));
+  out += body;
+  return out;
 }
 
 evp_signer::~evp_signer() {
@@ -107,22 +154,7 @@ bool evp_signer::verify_final(std::string_view signature) {
   if (alg_.kind == signature_kind::ecdsa) {
     std::size_t const n = ec_field_bytes(pkey_);
     if (signature.size() != 2 * n) return false;
-    auto const* in = reinterpret_cast<unsigned char const*>(signature.data());
-    ECDSA_SIG* es = ECDSA_SIG_new();
-    BIGNUM* r = BN_bin2bn(in, static_cast<int>(n), nullptr);
-    BIGNUM* s = BN_bin2bn(in + n, static_cast<int>(n), nullptr);
-    if (es == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(es, r, s) != 1) {
-      ECDSA_SIG_free(es);
-      BN_free(r);
-      BN_free(s);
-      return false;
-    }
-    unsigned char* buf = nullptr;
-    int len = i2d_ECDSA_SIG(es, &buf);
-    ECDSA_SIG_free(es);
-    if (len <= 0) return false;
-    der.assign(reinterpret_cast<char*>(buf), static_cast<std::size_t>(len));
-    OPENSSL_free(buf);
+    der = ecdsa_raw_to_der(signature.substr(0, n), signature.substr(n));
     signature = der;
   }
   return EVP_DigestVerifyFinal(md_ctx_, reinterpret_cast<unsigned char const*>(signature.data()),

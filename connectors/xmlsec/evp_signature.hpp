@@ -23,6 +23,10 @@ std::optional<signature_algorithm> signature_algorithm_by_uri(std::string_view u
 // sha1, sha256, sha384, sha512; nullptr else.
 EVP_MD const* digest_md_by_uri(std::string_view uri);
 
+// An ECDSA signature in XML-DSig's r‖s form (each `r`, `s` as big-endian octets, at most 255)
+// as the DER SEQUENCE { INTEGER r, INTEGER s } EVP verifies.
+std::string ecdsa_raw_to_der(std::string_view r, std::string_view s);
+
 // One streaming sign or verify operation; PSS uses salt length = digest length and MGF1 with
 // the same digest (RFC 6931), and accepts nothing else when verifying.
 class evp_signer {

@@ -28,7 +28,7 @@ struct signed_reference {
   xmlNodePtr element = nullptr;         // the element a "#id" reference resolved to
   std::vector<std::string> transforms;  // algorithm URIs, in order
   std::string digest_method;
-  std::string digest_value;  // raw bytes (not base64)
+  std::string digest_value;             // raw bytes (not base64)
   xmlNodePtr reference_node = nullptr;  // the ds:Reference element (e.g. to copy into a receipt)
 };
 
@@ -37,12 +37,17 @@ struct verified_signature {
   std::string c14n_method;
   std::vector<signed_reference> references;  // in document order
   std::size_t key_index = 0;                 // which of the trusted keys verified it
+  // Verified by the library's own exclusive c14n and EVP (every Reference "#id" with
+  // [enveloped-signature,] exc-c14n, SignedInfo in exc-c14n: the SAML and eIDAS shape) rather
+  // than by xmlsec's generic transform chain. The same checks either way.
+  bool direct = false;
 };
 
 struct verify_options {
   algorithm_policy const* policy = nullptr;  // required
   part_source const* parts = nullptr;        // enables cid: references
-  std::string* detail = nullptr;  // receives a specific, log-safe reason on failure
+  std::string* detail = nullptr;             // receives a specific, log-safe reason on failure
+  bool generic_only = false;                 // always xmlsec's generic path (tests compare the two)
 };
 
 // `signature` is the ds:Signature element. IDs must already be registered on `doc`.
@@ -66,9 +71,8 @@ struct sign_spec {
 // digests and the SignatureValue, and returns the ds:Signature element. The caller may then
 // add its own KeyInfo content (e.g. a wsse:SecurityTokenReference) when
 // `include_certificate` is false: KeyInfo is not signed.
-result<xmlNodePtr> sign(document& doc, xmlNodePtr parent, xmlNodePtr before,
-                        key const& signing_key, sign_spec const& spec,
-                        part_source const* parts = nullptr);
+result<xmlNodePtr> sign(document& doc, xmlNodePtr parent, xmlNodePtr before, key const& signing_key,
+                        sign_spec const& spec, part_source const* parts = nullptr);
 
 // Raw signatures over bytes, as the SAML HTTP-Redirect binding uses: the value is the
 // algorithm's native encoding (PKCS#1 / PSS octets; ECDSA as XML-DSig's r‖s, not DER).

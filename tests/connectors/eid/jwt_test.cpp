@@ -73,6 +73,8 @@ TEST(Codec, FindFormFieldDecodesOnlyTheNamedFieldLikeParseForm) {
   EXPECT_EQ(v, want);
   EXPECT_EQ(form_decode(raw), std::optional<std::string>(want));
   EXPECT_EQ(form_decode("%41%4a%7e"), std::optional<std::string>("AJ~"));
+  EXPECT_EQ(form_decode("a+%41"), std::optional<std::string>("a A"));  // escapes at the very end
+  EXPECT_EQ(form_decode("+"), std::optional<std::string>(" "));
 }
 
 TEST(Codec, PkceS256MatchesRfc7636AppendixB) {

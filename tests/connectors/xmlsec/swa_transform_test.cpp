@@ -103,6 +103,7 @@ TEST(swa_transform, holodeck_message_with_gzip_attachments_verifies) {
   ASSERT_TRUE(v.r) << v.detail;
   EXPECT_EQ(v.r->signature_method, uri::rsa_sha384);
   ASSERT_EQ(v.r->references.size(), 4u);
+  EXPECT_FALSE(v.r->direct);  // cid: references: xmlsec's generic path, with the SwA transform
   for (std::size_t i = 2; i < 4; ++i) {
     auto const& ref = v.r->references[i];
     EXPECT_EQ(ref.uri.rfind("cid:", 0), 0u);

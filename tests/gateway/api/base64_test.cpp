@@ -71,6 +71,35 @@ TEST(base64, random_bytes_round_trip_and_agree_with_openssl) {
   }
 }
 
+// The decoder takes whole quanta four characters at a time between whitespace: whitespace at
+// any offset (mid-quantum too), and a bad character or an early '=' in any of the four lanes,
+// behave as character by character.
+TEST(base64, quantum_runs_with_whitespace_and_bad_characters_anywhere) {
+  std::string raw(300, '\0');
+  ASSERT_EQ(RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), 300), 1);
+  std::string const text = base64_encode(raw);
+  for (std::size_t at = 0; at <= text.size(); ++at) {
+    for (char const* ws : {" ", "\r\n", "\t \n"}) {
+      std::string spaced = text;
+      spaced.insert(at, ws);
+      auto d = base64_decode(spaced);
+      ASSERT_TRUE(d) << at;
+      EXPECT_EQ(*d, raw) << at;
+    }
+    if (at == text.size()) break;
+    for (char bad : {'$', '-', '\0', '\x80'}) {
+      std::string broken = text;
+      broken[at] = bad;
+      EXPECT_FALSE(base64_decode(broken)) << at << " " << int(bad);
+    }
+    if (at + 4 < text.size()) {  // padding before the end of the data
+      std::string early = text;
+      early[at] = '=';
+      EXPECT_FALSE(base64_decode(early)) << at;
+    }
+  }
+}
+
 TEST(base64, non_canonical_trailing_bits_are_refused) {
   // "Zh==" and "Zm9=" decode to the same bytes as "Zg==" and "Zm8=" in lenient decoders: one
   // value, one encoding (a signature over the text must not have twins).
