@@ -16,6 +16,7 @@
 # spool and payload directories on tmpfs; PERF=1 records a perf profile of A (the sender)
 # during each big exchange (perf report -i /tmp/bbgw-as4-perf-<variant>.data). The variant
 # "old" runs OLD_BIN (an earlier build, without these PMode keys) for both gateways.
+# SENDING_THREADS=K sets connectors.edelivery.sending_threads on both (default 4; not for "old").
 # Usage: bench/as4_exchange.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   N=300 CONCURRENCY=8 bench/as4_exchange.sh build/h-as4-rel/gateway/app/bbgw
 #   BIG_MB=1024 bench/as4_exchange.sh build/h-as4-rel/gateway/app/bbgw
@@ -67,6 +68,7 @@ connectors:
     body_limit: 4GiB
     max_submit_size: 4GiB
     max_decompressed_size: 4GiB
+    $([ "${gw_bin:-$bin}" = "$bin" ] && echo "sending_threads: ${SENDING_THREADS:-4}")
     pmodes:
 $6
 YAML

@@ -122,6 +122,7 @@ std::optional<edelivery_config> read_config(config_reader& r) {
                                          "max_compression_ratio",
                                          "timestamp_skew",
                                          "max_submit_size",
+                                         "sending_threads",
                                          "retention",
                                          "pmodes"};
   if (!r.boolean("enabled", false)) {
@@ -143,6 +144,7 @@ std::optional<edelivery_config> read_config(config_reader& r) {
       static_cast<std::size_t>(r.size("max_header_bytes", c.mime.max_header_bytes));
   c.max_xml_bytes = r.size("max_xml_bytes", c.max_xml_bytes);
   c.max_submit_bytes = r.size("max_submit_size", c.max_submit_bytes);
+  c.sending_threads = static_cast<unsigned>(r.integer("sending_threads", c.sending_threads, 1, 64));
   c.timestamp_skew = std::chrono::duration_cast<std::chrono::seconds>(
       r.duration("timestamp_skew", c.timestamp_skew));
   c.gunzip.max_output_bytes = r.size("max_decompressed_size", c.gunzip.max_output_bytes);

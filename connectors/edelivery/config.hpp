@@ -81,6 +81,9 @@ struct edelivery_config {
   std::size_t max_xml_bytes = 4 * 1024 * 1024;
   std::chrono::seconds timestamp_skew{60};          // wsu:Timestamp Created/Expires tolerance
   std::size_t max_submit_bytes = 16 * 1024 * 1024;  // POST /api/v1/edelivery/messages body
+  // Messages in flight at once: each sending thread takes the next queued message and waits
+  // for its receipt (an exchange is mostly waiting: the partner's processing and fsyncs).
+  unsigned sending_threads = 4;
   retention_config retention;
   std::vector<pmode> pmodes;
 };

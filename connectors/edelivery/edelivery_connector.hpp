@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "bbgw/config_reader.hpp"
@@ -34,7 +35,7 @@ class edelivery_connector final : public bbgw::connector {
 
   std::string_view name() const override { return "edelivery"; }
   std::vector<route> routes() override;
-  // Starts the sending thread (re-queues messages submitted before a restart).
+  // Starts the sending threads (re-queues messages submitted before a restart).
   void start() override;
   void stop() override;
 
@@ -42,13 +43,14 @@ class edelivery_connector final : public bbgw::connector {
   // POST /api/v1/edelivery/messages: stores the message and its `submitted` event, queues it.
   response submit(request const& req);
   // Sends the next queued message (with its retries) and records the outcome; false when the
-  // queue is empty. The sending thread loops on it; tests call it directly.
+  // queue is empty. Each sending thread loops on it (one message per thread at a time; a
+  // message is taken by one thread only); tests call it directly.
   bool send_next();
   response get_message(request const& req);
   // 410 (problem JSON) once the retention period purged the payload.
   response get_payload(request const& req);
 
-  // The sweep start() runs and the sending thread repeats every retention.sweep_interval:
+  // The sweep start() runs and the first sending thread repeats every retention.sweep_interval:
   // removes crash leftovers (temporary names older than retention.leftover_grace), counts
   // orphans (files no stored message refers to: kept, they may be data), purges the payload
   // files of messages final for longer than retention.payloads (the record stays, marked).
@@ -82,8 +84,12 @@ class edelivery_connector final : public bbgw::connector {
   std::mutex mutex_;  // queue_, stopping_
   std::condition_variable cv_;
   std::deque<std::string> queue_;  // message ids to send
+  // Ids in queue_ or being sent: each at most once, so two sending threads never send the same
+  // message (a re-queue at start() after submissions, a duplicate index entry).
+  std::unordered_set<std::string> queued_;
+  void enqueue(std::string id);  // with mutex_ held
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;  // config_.sending_threads of them
 };
 
 using builder = std::function<std::unique_ptr<bbgw::connector>(connector_context&)>;

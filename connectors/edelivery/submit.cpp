@@ -5,6 +5,7 @@
 // it into a file (compress → sign → encrypt, streamed), pushes that file with retries, records
 // `sent` when the partner takes it, checks the receipt, and records `delivered` or `failed`
 // (with the EBMS code) with its event.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -199,28 +200,33 @@ void edelivery_connector::start() {
     if (!ec && v.is_array()) {
       std::lock_guard lock(mutex_);
       for (auto const& id : v.as_array())
-        if (id.is_string()) queue_.emplace_back(id.as_string());
+        if (id.is_string()) enqueue(std::string(id.as_string()));
     }
   }
   // Crash leftovers, orphans and expired payloads: once now, then every sweep_interval on the
-  // sending thread (between two messages: it is the only writer of outbound records).
+  // first sending thread, between two of its messages. The sweep only touches messages that
+  // are final (never one a sending thread holds) and names older than leftover_grace.
   housekeep();
-  thread_ = std::thread([this] {
-    using steady = std::chrono::steady_clock;
-    auto next_sweep = steady::now() + config_.retention.sweep_interval;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait_until(lock, next_sweep, [this] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
+  for (unsigned t = 0; t < std::max(1u, config_.sending_threads); ++t)
+    threads_.emplace_back([this, sweeper = t == 0] {
+      using steady = std::chrono::steady_clock;
+      auto next_sweep = steady::now() + config_.retention.sweep_interval;
+      for (;;) {
+        {
+          std::unique_lock lock(mutex_);
+          if (sweeper)
+            cv_.wait_until(lock, next_sweep, [this] { return stopping_ || !queue_.empty(); });
+          else
+            cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+          if (stopping_) return;
+        }
+        if (sweeper && steady::now() >= next_sweep) {
+          housekeep();
+          next_sweep = steady::now() + config_.retention.sweep_interval;
+        }
+        send_next();
       }
-      if (steady::now() >= next_sweep) {
-        housekeep();
-        next_sweep = steady::now() + config_.retention.sweep_interval;
-      }
-      send_next();
-    }
-  });
+    });
 }
 
 void edelivery_connector::stop() {
@@ -229,7 +235,9 @@ void edelivery_connector::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
 }
 
 response edelivery_connector::submit(request const& req) {
@@ -406,7 +414,7 @@ response edelivery_connector::submit(request const& req) {
   if (!tx) return refuse(503, "the store refused the message");
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(message_id);
+    enqueue(message_id);
   }
   cv_.notify_all();
   auto res = response::json(
@@ -417,6 +425,10 @@ response edelivery_connector::submit(request const& req) {
   return res;
 }
 
+void edelivery_connector::enqueue(std::string id) {
+  if (queued_.insert(id).second) queue_.push_back(std::move(id));
+}
+
 bool edelivery_connector::send_next() {
   std::string id;
   {
@@ -425,6 +437,20 @@ bool edelivery_connector::send_next() {
     id = queue_.front();
     queue_.pop_front();
   }
+  // The id stays in queued_ while this thread holds it: no other thread takes it meanwhile.
+  struct release {
+    edelivery_connector& c;
+    std::string const& id;
+    ~release() {
+      std::lock_guard lock(c.mutex_);
+      c.queued_.erase(id);
+    }
+  } done{*this, id};
+  // Only a pending message is sent: one already final (delivered, failed, sent without a
+  // receipt) is never sent again.
+  if (auto pending = ctx_.db.get(pending_namespace, "ids");
+      !pending || !*pending || (*pending)->find("\"" + id + "\"") == std::string::npos)
+    return true;
   auto stored = ctx_.db.get(message_namespace, id);
   if (!stored || !*stored) return true;
   boost::system::error_code ec;

@@ -132,6 +132,24 @@ TEST_F(config, retention_of_payloads_defaults_to_30_days_and_reads_days) {
   }
 }
 
+TEST_F(config, sending_threads_default_to_4_within_1_to_64) {
+  auto d = read(yaml());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->sending_threads, 4u);
+  auto c = read("sending_threads: 16\n" + yaml());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->sending_threads, 16u);
+  for (auto const* bad :
+       {"sending_threads: 0\n", "sending_threads: 65\n", "sending_threads: many\n"}) {
+    try {
+      read(bad + yaml());
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (config_error const& e) {
+      EXPECT_EQ(e.key(), "connectors.edelivery.sending_threads") << bad;
+    }
+  }
+}
+
 TEST_F(config, pmode_compression_defaults_to_auto_at_level_1) {
   auto d = read(yaml());
   ASSERT_TRUE(d);

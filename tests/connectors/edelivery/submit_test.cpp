@@ -5,11 +5,15 @@
 // EBMS:0301. The same API as multipart/form-data from a spooled body; 400/413/415/422
 // problems that store nothing; the `sent` event; PMode reporting.receipt: false. Events validate
 // against their JSON Schema.
+#include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -193,6 +197,82 @@ TEST_F(submitting, partner_down_for_a_while_then_delivered) {
   EXPECT_EQ(status(*a_conn_, id).at("status"), "delivered");
   EXPECT_EQ(status(*a_conn_, id).at("attempts"), 3);
   EXPECT_EQ(b_side_.db.outbox().size(), 1u);
+}
+
+// Holds every send until `expected` are in flight at the same time (or 10 s passed), then lets
+// them reach B one by one (the test network is not thread-safe); records the most in flight.
+class gated_network final : public http_client {
+ public:
+  gated_network(network& inner, int expected) : inner_(inner), expected_(expected) {}
+  result<client_response> send(client_request const& req) override {
+    {
+      std::unique_lock lock(mutex_);
+      ++sends_;
+      most_ = std::max(most_, ++in_flight_);
+      opened_.notify_all();
+      opened_.wait_for(lock, std::chrono::seconds(10), [this] { return most_ >= expected_; });
+    }
+    result<client_response> r = make_error_code(boost::system::errc::io_error);
+    {
+      std::lock_guard serial(inner_mutex_);
+      r = inner_.send(req);
+    }
+    std::lock_guard lock(mutex_);
+    --in_flight_;
+    return r;
+  }
+  int most_in_flight() {
+    std::lock_guard lock(mutex_);
+    return most_;
+  }
+  int sends() {
+    std::lock_guard lock(mutex_);
+    return sends_;
+  }
+
+ private:
+  network& inner_;
+  int const expected_;
+  std::mutex mutex_, inner_mutex_;
+  std::condition_variable opened_;
+  int in_flight_ = 0, most_ = 0, sends_ = 0;
+};
+
+// sending_threads: that many messages are in flight at once (each thread takes its own), and
+// every one is sent and delivered once, with its events, although start() finds the four
+// submitted messages in the pending index as well as in the queue (they were submitted before
+// it): a message is never taken by two threads, nor sent again once final.
+TEST_F(submitting, sending_threads_send_that_many_messages_at_once) {
+  ca_.sending_threads = 3;
+  gated_network gate(net_, 3);
+  connector_context ctx{a_side_.db,  a_side_.sink, a_side_.time,       a_side_.metrics,
+                        a_side_.log, gate,         "https://gw-a.test"};
+  auto a = std::make_unique<edelivery_connector>(ca_, ctx);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    request r = json_request(body());
+    auto res = a->submit(r);
+    ASSERT_EQ(res.status, 202u) << res.body;
+    ids.emplace_back(json::parse(res.body).at("messageId").as_string());
+  }
+  a->start();
+  auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto delivered = [&] {
+    for (auto const& id : ids)
+      if (status(*a, id).at("status") != "delivered") return false;
+    return true;
+  };
+  while (!delivered() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  a->stop();
+  EXPECT_TRUE(delivered());
+  EXPECT_EQ(gate.most_in_flight(), 3) << "three sending threads, three messages at once";
+  EXPECT_EQ(gate.sends(), 4) << "each message sent once";
+  EXPECT_EQ(b_side_.db.outbox().size(), 4u) << "one `received` event per message";
+  std::size_t delivered_events = 0;
+  for (auto const& ev : a_side_.db.outbox()) delivered_events += ev.type == delivered_type;
+  EXPECT_EQ(delivered_events, 4u);
+  EXPECT_EQ(*a_side_.db.get(pending_namespace, "ids").value(), "[]");
 }
 
 TEST_F(submitting, bad_submissions_are_problems_and_store_nothing) {
