@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "bbgw/date_time.hpp"
@@ -376,6 +377,20 @@ result<std::unique_ptr<x::part_reader>> located_parts::open(std::string_view con
   if (mime_)
     if (auto const* p = mime_->attachment(content_id)) return range_reader(p->content);
   return x::make_error_code(x::errc::part_not_found);
+}
+
+std::optional<std::string> located_parts::known_sha256(std::string_view content_id) const {
+  auto const* p = mime_ ? mime_->attachment(content_id) : nullptr;
+  if (p == nullptr || p->content_sha256_hex.size() != 64) return std::nullopt;
+  std::string raw(32, '\0');
+  for (std::size_t i = 0; i < 32; ++i) {
+    int const hi = OPENSSL_hexchar2int(static_cast<unsigned char>(p->content_sha256_hex[2 * i]));
+    int const lo =
+        OPENSSL_hexchar2int(static_cast<unsigned char>(p->content_sha256_hex[2 * i + 1]));
+    if (hi < 0 || lo < 0) return std::nullopt;
+    raw[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return raw;
 }
 
 result<security_outcome> process_security(x::document& doc, soap_envelope const& env,

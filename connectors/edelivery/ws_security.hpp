@@ -64,6 +64,8 @@ class located_parts final : public xmlsec::part_source {
  public:
   explicit located_parts(mime_layout const* mime) : mime_(mime) {}
   result<std::unique_ptr<xmlsec::part_reader>> open(std::string_view content_id) const override;
+  // A decrypted part's SHA-256, computed while it was written (located_part::content_sha256_hex).
+  std::optional<std::string> known_sha256(std::string_view content_id) const override;
 
  private:
   mime_layout const* mime_;

@@ -4,7 +4,9 @@
 // so they are read as streams.
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "bbgw/result.hpp"
@@ -24,6 +26,13 @@ class part_source {
   // `content_id` without "cid:" and without angle brackets, as in the part's Content-ID.
   // Unknown ids → errc::part_not_found.
   virtual result<std::unique_ptr<part_reader>> open(std::string_view content_id) const = 0;
+  // The SHA-256 (32 raw bytes) of exactly the octets open() returns for this part, when the
+  // source already computed it (e.g. while decrypting the part into place): a SHA-256
+  // Reference to the part then needs no second pass. nullopt: the part is read.
+  virtual std::optional<std::string> known_sha256(std::string_view content_id) const {
+    (void)content_id;
+    return std::nullopt;
+  }
 };
 
 }  // namespace bbgw::xmlsec

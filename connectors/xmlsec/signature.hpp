@@ -38,8 +38,9 @@ struct verified_signature {
   std::vector<signed_reference> references;  // in document order
   std::size_t key_index = 0;                 // which of the trusted keys verified it
   // Verified by the library's own exclusive c14n and EVP (every Reference "#id" with
-  // [enveloped-signature,] exc-c14n, SignedInfo in exc-c14n: the SAML and eIDAS shape) rather
-  // than by xmlsec's generic transform chain. The same checks either way.
+  // [enveloped-signature,] exc-c14n or, with parts, "cid:" with the SwA content transform;
+  // SignedInfo in exc-c14n: the SAML, eIDAS and AS4 shapes) rather than by xmlsec's generic
+  // transform chain. The same checks either way.
   bool direct = false;
 };
 

@@ -79,15 +79,18 @@ struct verified {
   std::string detail;
 };
 
-verified verify_message(mime_message const& m, algorithm_policy const& policy, bool with_parts) {
+verified verify_message(mime_message const& m, algorithm_policy const& policy, bool with_parts,
+                        bool generic_only = false) {
   verified v;
   auto d = document::parse(m.soap);
   EXPECT_TRUE(d);
   EXPECT_TRUE(d->register_ids(wsu_id));
   std::vector<key> trusted{access_point_b()};
-  v.r = verify(
-      *d, find(d->root(), ns_ds, "Signature"), trusted,
-      {.policy = &policy, .parts = with_parts ? &m.attachments : nullptr, .detail = &v.detail});
+  v.r = verify(*d, find(d->root(), ns_ds, "Signature"), trusted,
+               {.policy = &policy,
+                .parts = with_parts ? &m.attachments : nullptr,
+                .detail = &v.detail,
+                .generic_only = generic_only});
   v.doc = std::move(*d);
   return v;
 }
@@ -103,7 +106,7 @@ TEST(swa_transform, holodeck_message_with_gzip_attachments_verifies) {
   ASSERT_TRUE(v.r) << v.detail;
   EXPECT_EQ(v.r->signature_method, uri::rsa_sha384);
   ASSERT_EQ(v.r->references.size(), 4u);
-  EXPECT_FALSE(v.r->direct);  // cid: references: xmlsec's generic path, with the SwA transform
+  EXPECT_TRUE(v.r->direct);  // cid: references with the SwA content transform alone: direct
   for (std::size_t i = 2; i < 4; ++i) {
     auto const& ref = v.r->references[i];
     EXPECT_EQ(ref.uri.rfind("cid:", 0), 0u);
@@ -113,6 +116,87 @@ TEST(swa_transform, holodeck_message_with_gzip_attachments_verifies) {
     auto const& bytes = m.attachments.parts.at(ref.uri.substr(4));
     EXPECT_EQ(ref.digest_value, digest(bytes, ref.digest_method).value());
   }
+}
+
+// The direct path (parts digested as they are read) and xmlsec's generic path (the SwA
+// transform klass through the cid: resolver) agree on the Holodeck message and its breakages:
+// same outcome, error code and reason.
+TEST(swa_transform, direct_and_generic_paths_agree_on_cid_references) {
+  auto const policy = algorithm_policy::as4_receive();
+  std::vector<std::pair<char const*, mime_message>> cases;
+  cases.emplace_back("as made", holodeck());
+  auto flipped = holodeck();
+  auto& part = flipped.attachments.parts.begin()->second;
+  part[part.size() / 3] ^= 0x20;
+  cases.emplace_back("attachment byte flipped", std::move(flipped));
+  auto missing = holodeck();
+  missing.attachments.parts.erase(std::prev(missing.attachments.parts.end()));
+  cases.emplace_back("part missing", std::move(missing));
+  auto swapped = holodeck();
+  ASSERT_EQ(swapped.attachments.parts.size(), 2u);
+  std::swap(swapped.attachments.parts.begin()->second,
+            std::next(swapped.attachments.parts.begin())->second);
+  cases.emplace_back("attachments swapped", std::move(swapped));
+  for (auto const& [what, m] : cases) {
+    SCOPED_TRACE(what);
+    auto direct = verify_message(m, policy, true);
+    auto generic = verify_message(m, policy, true, true);
+    ASSERT_EQ(static_cast<bool>(direct.r), static_cast<bool>(generic.r))
+        << direct.detail << " / " << generic.detail;
+    if (!generic.r) {
+      EXPECT_EQ(direct.r.error(), generic.r.error());
+      EXPECT_EQ(direct.detail, generic.detail);
+      continue;
+    }
+    EXPECT_TRUE(direct.r->direct);
+    EXPECT_FALSE(generic.r->direct);
+    ASSERT_EQ(direct.r->references.size(), generic.r->references.size());
+    for (std::size_t i = 0; i < generic.r->references.size(); ++i) {
+      EXPECT_EQ(direct.r->references[i].uri, generic.r->references[i].uri);
+      EXPECT_EQ(direct.r->references[i].digest_value, generic.r->references[i].digest_value);
+    }
+  }
+}
+
+// Parts whose SHA-256 the source already knows (as the AS4 receiver does once it decrypted
+// them), and which refuse to be read: the direct path takes the known digest.
+class known_digest_parts final : public part_source {
+ public:
+  std::map<std::string, std::string, std::less<>> sha256;
+  mutable int opens = 0;
+  result<std::unique_ptr<part_reader>> open(std::string_view) const override {
+    ++opens;
+    return make_error_code(errc::part_not_found);
+  }
+  std::optional<std::string> known_sha256(std::string_view id) const override {
+    auto it = sha256.find(id);
+    if (it == sha256.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+TEST(swa_transform, known_part_digests_are_used_without_reading_the_parts) {
+  auto m = holodeck();
+  known_digest_parts known;
+  for (auto const& [id, bytes] : m.attachments.parts)
+    known.sha256.emplace(id, digest(bytes, uri::sha256).value());
+  auto d = document::parse(m.soap);
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(d->register_ids(wsu_id));
+  std::vector<key> trusted{access_point_b()};
+  auto const policy = algorithm_policy::as4_receive();
+  std::string detail;
+  auto r = verify(*d, find(d->root(), ns_ds, "Signature"), trusted,
+                  {.policy = &policy, .parts = &known, .detail = &detail});
+  ASSERT_TRUE(r) << detail;
+  EXPECT_TRUE(r->direct);
+  EXPECT_EQ(known.opens, 0);
+  // A known digest that is not the signed one is a mismatch like any other.
+  known.sha256.begin()->second[0] ^= 0x01;
+  auto wrong = verify(*d, find(d->root(), ns_ds, "Signature"), trusted,
+                      {.policy = &policy, .parts = &known, .detail = &detail});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error(), errc::digest_mismatch) << detail;
 }
 
 TEST(swa_transform, flipped_attachment_byte_is_a_digest_mismatch) {
