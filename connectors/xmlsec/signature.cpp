@@ -323,6 +323,51 @@ std::optional<direct_reference> direct_shape(reference_view const& r, document c
   return d;
 }
 
+// Tries each trusted key that fits the method and the policy's sizes, in turn: `attempt(k)`
+// returns the outcome with key k, or nullopt when the SignatureValue does not verify with it.
+// Both paths report "none fits" and "none verifies" alike.
+template <class Attempt>
+result<verified_signature> with_trusted_keys(std::span<key const> trusted,
+                                             detail::signature_algorithm alg,
+                                             verify_options const& o, Attempt attempt) {
+  std::string why_unusable;
+  bool any_usable = false;
+  for (std::size_t k = 0; k < trusted.size(); ++k) {
+    if (auto why = unusable(trusted[k], alg, *o.policy)) {
+      why_unusable = "trusted key " + std::to_string(k) + ": " + *why;
+      continue;
+    }
+    any_usable = true;
+    if (std::optional<result<verified_signature>> r = attempt(k)) return std::move(*r);
+  }
+  if (!any_usable) return fail(errc::key_unusable, o.detail, why_unusable);
+  return fail(errc::signature_invalid, o.detail,
+              "SignatureValue does not verify with any of the " + std::to_string(trusted.size()) +
+                  " trusted key(s)");
+}
+
+// What verify() returns: the view's references (moved out) with the elements they resolved to.
+verified_signature verified_from(signature_view& view, std::size_t key_index, bool direct,
+                                 std::vector<xmlNodePtr> const& elements) {
+  verified_signature out;
+  out.signature_method = view.signature_method;
+  out.c14n_method = view.c14n_method;
+  out.key_index = key_index;
+  out.direct = direct;
+  for (std::size_t i = 0; i < view.references.size(); ++i) {
+    auto& r = view.references[i];
+    signed_reference sr;
+    sr.uri = r.uri;
+    sr.element = elements[i];  // null for cid:
+    sr.transforms = std::move(r.transforms);
+    sr.digest_method = std::move(r.digest_method);
+    sr.digest_value = std::move(r.digest_value);
+    sr.reference_node = r.node;
+    out.references.push_back(std::move(sr));
+  }
+  return out;
+}
+
 // The digest of a part's octets: the SHA-256 the source already has, or read in 256 KiB
 // blocks (xmlsec's IO reads 1 KiB at a time).
 bool digest_part(part_source const& parts, std::string const& content_id, EVP_MD const* md,
@@ -398,42 +443,18 @@ std::optional<result<verified_signature>> verify_direct(document const& doc, xml
   if (!detail::exc_c14n(signed_info, nullptr, *si_prefixes, canonical)) return std::nullopt;
 
   auto const alg = *detail::signature_algorithm_by_uri(view.signature_method);
-  std::string why_unusable;
-  bool any_usable = false;
-  for (std::size_t k = 0; k < trusted.size(); ++k) {
-    if (auto why = unusable(trusted[k], alg, *o.policy)) {
-      why_unusable = "trusted key " + std::to_string(k) + ": " + *why;
-      continue;
-    }
-    any_usable = true;
-    detail::evp_signer s;
-    if (!s.init(trusted[k].pkey(), alg, false))
-      return result<verified_signature>(fail(errc::key_unusable, o.detail, "key not usable"));
-    if (!s.update(canonical.data(), canonical.size())) return std::nullopt;
-    if (!s.verify_final(*value)) continue;  // not this key: try the next one
-    verified_signature out;
-    out.signature_method = view.signature_method;
-    out.c14n_method = view.c14n_method;
-    out.key_index = k;
-    out.direct = true;
-    for (std::size_t i = 0; i < refs.size(); ++i) {
-      auto& r = view.references[i];
-      signed_reference sr;
-      sr.uri = r.uri;
-      sr.element = refs[i].apex;  // null for cid:
-      sr.transforms = std::move(r.transforms);
-      sr.digest_method = std::move(r.digest_method);
-      sr.digest_value = std::move(r.digest_value);
-      sr.reference_node = r.node;
-      out.references.push_back(std::move(sr));
-    }
-    return result<verified_signature>(std::move(out));
-  }
-  if (!any_usable)
-    return result<verified_signature>(fail(errc::key_unusable, o.detail, why_unusable));
-  return result<verified_signature>(fail(errc::signature_invalid, o.detail,
-                                         "SignatureValue does not verify with any of the " +
-                                             std::to_string(trusted.size()) + " trusted key(s)"));
+  std::vector<xmlNodePtr> elements;
+  for (auto const& r : refs) elements.push_back(r.apex);
+  return with_trusted_keys(
+      trusted, alg, o, [&](std::size_t k) -> std::optional<result<verified_signature>> {
+        detail::evp_signer s;
+        if (!s.init(trusted[k].pkey(), alg, false))
+          return result<verified_signature>(fail(errc::key_unusable, o.detail, "key not usable"));
+        if (!s.update(canonical.data(), canonical.size()))
+          return result<verified_signature>(fail(errc::internal, o.detail, "digest failed"));
+        if (!s.verify_final(*value)) return std::nullopt;  // not this key: try the next one
+        return result<verified_signature>(verified_from(view, k, true, elements));
+      });
 }
 
 }  // namespace
@@ -453,60 +474,41 @@ result<verified_signature> verify(document const& doc, xmlNodePtr signature,
     if (auto direct = verify_direct(doc, signature, *view, trusted, o)) return std::move(*direct);
 
   auto const alg = *detail::signature_algorithm_by_uri(view->signature_method);
-  std::string why_unusable;
   detail::part_source_scope parts_scope(o.parts);
-  bool any_usable = false;
-  for (std::size_t i = 0; i < trusted.size(); ++i) {
-    if (auto why = unusable(trusted[i], alg, *o.policy)) {
-      why_unusable = "trusted key " + std::to_string(i) + ": " + *why;
-      continue;
-    }
-    any_usable = true;
-    auto ctx = make_ctx(trusted[i], o.parts != nullptr);
-    if (!ctx) return fail(errc::key_unusable, o.detail, "key not usable by xmlsec");
-    enable(ctx.get(), o.policy->transforms, true);
-    enable(ctx.get(), o.policy->digest_methods, true);
-    enable(ctx.get(), o.policy->c14n_methods, false);
-    enable(ctx.get(), o.policy->signature_methods, false);
+  std::vector<xmlNodePtr> elements;
+  for (auto const& r : view->references)
+    elements.push_back(r.uri[0] == '#' ? doc.find_id(std::string_view(r.uri).substr(1)) : nullptr);
+  return with_trusted_keys(
+      trusted, alg, o, [&](std::size_t k) -> std::optional<result<verified_signature>> {
+        using out = result<verified_signature>;
+        auto ctx = make_ctx(trusted[k], o.parts != nullptr);
+        if (!ctx) return out(fail(errc::key_unusable, o.detail, "key not usable by xmlsec"));
+        enable(ctx.get(), o.policy->transforms, true);
+        enable(ctx.get(), o.policy->digest_methods, true);
+        enable(ctx.get(), o.policy->c14n_methods, false);
+        enable(ctx.get(), o.policy->signature_methods, false);
 
-    detail::clear_xmlsec_error();
-    if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0)
-      return xmlsec_failure(o.detail, "xmlsec could not process the signature");
-    if (ctx->status != xmlSecDSigStatusSucceeded) {
-      // A failed Reference stops xmlsec before the SignatureValue: it is key-independent.
-      xmlSecSize const n = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
-      for (xmlSecSize r = 0; r < n; ++r) {
-        auto* ref = static_cast<xmlSecDSigReferenceCtxPtr>(
-            xmlSecPtrListGetItem(&ctx->signedInfoReferences, r));
-        if (ref != nullptr && ref->status != xmlSecDSigStatusSucceeded)
-          return fail(errc::digest_mismatch, o.detail,
-                      nth(r, ref->uri != nullptr ? reinterpret_cast<char const*>(ref->uri) : "") +
-                          ": digest does not match");
-      }
-      continue;  // SignatureValue did not verify with this key: try the next one
-    }
-    if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != view->references.size())
-      return fail(errc::internal, o.detail, "reference count differs from xmlsec's");
-    verified_signature out;
-    out.signature_method = view->signature_method;
-    out.c14n_method = view->c14n_method;
-    out.key_index = i;
-    for (auto& r : view->references) {
-      signed_reference s;
-      s.uri = r.uri;
-      if (r.uri[0] == '#') s.element = doc.find_id(std::string_view(r.uri).substr(1));
-      s.transforms = std::move(r.transforms);
-      s.digest_method = std::move(r.digest_method);
-      s.digest_value = std::move(r.digest_value);
-      s.reference_node = r.node;
-      out.references.push_back(std::move(s));
-    }
-    return out;
-  }
-  if (!any_usable) return fail(errc::key_unusable, o.detail, why_unusable);
-  return fail(errc::signature_invalid, o.detail,
-              "SignatureValue does not verify with any of the " + std::to_string(trusted.size()) +
-                  " trusted key(s)");
+        detail::clear_xmlsec_error();
+        if (xmlSecDSigCtxVerify(ctx.get(), signature) < 0)
+          return out(xmlsec_failure(o.detail, "xmlsec could not process the signature"));
+        if (ctx->status != xmlSecDSigStatusSucceeded) {
+          // A failed Reference stops xmlsec before the SignatureValue: it is key-independent.
+          xmlSecSize const n = xmlSecPtrListGetSize(&ctx->signedInfoReferences);
+          for (xmlSecSize r = 0; r < n; ++r) {
+            auto* ref = static_cast<xmlSecDSigReferenceCtxPtr>(
+                xmlSecPtrListGetItem(&ctx->signedInfoReferences, r));
+            if (ref != nullptr && ref->status != xmlSecDSigStatusSucceeded)
+              return out(
+                  fail(errc::digest_mismatch, o.detail,
+                       nth(r, ref->uri != nullptr ? reinterpret_cast<char const*>(ref->uri) : "") +
+                           ": digest does not match"));
+          }
+          return std::nullopt;  // SignatureValue did not verify with this key: try the next one
+        }
+        if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != view->references.size())
+          return out(fail(errc::internal, o.detail, "reference count differs from xmlsec's"));
+        return out(verified_from(*view, k, false, elements));
+      });
 }
 
 namespace {

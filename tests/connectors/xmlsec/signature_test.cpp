@@ -400,27 +400,15 @@ TEST(verify, direct_and_generic_paths_agree) {
   ASSERT_TRUE(idp);
   auto const legacy = algorithm_policy::legacy(algorithm_policy::eidas(true));
   auto const receipt = http_body(fixtures() / "as4/phase4/helger.as4in");
+  // The signature vectors of data/xsig: a SAML Response whose NameID is "alice".
+  auto const xsig = [&](char const* file, char const* cert, algorithm_policy const& policy) {
+    return vec{read_file(vectors() / file), saml_id, {load(cert)}, policy, "alice"};
+  };
   std::vector<vec> vectors_in = {
-      {read_file(vectors() / "xmlsec1-rsa-sha256.xml"),
-       saml_id,
-       {load("rsa2048.crt")},
-       eidas_pkcs1,
-       "alice"},
-      {read_file(vectors() / "xmlsec1-ecdsa-sha256.xml"),
-       saml_id,
-       {load("p256.crt")},
-       eidas_strict,
-       "alice"},
-      {read_file(vectors() / "python-pss-sha384-rsa2048.xml"),
-       saml_id,
-       {load("rsa2048.crt")},
-       eidas_strict,
-       "alice"},
-      {read_file(vectors() / "python-ecdsa-sha256-bp256.xml"),
-       saml_id,
-       {load("bp256.crt")},
-       eidas_strict,
-       "alice"},
+      xsig("xmlsec1-rsa-sha256.xml", "rsa2048.crt", eidas_pkcs1),
+      xsig("xmlsec1-ecdsa-sha256.xml", "p256.crt", eidas_strict),
+      xsig("python-pss-sha384-rsa2048.xml", "rsa2048.crt", eidas_strict),
+      xsig("python-ecdsa-sha256-bp256.xml", "bp256.crt", eidas_strict),
       {base64_file(fixtures() / "saml/python3-saml/signed_assertion_response.xml.base64"),
        saml_id,
        {*idp},
