@@ -108,47 +108,54 @@ std::string form_encode(std::string_view s) {
   return out;
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s) {
-  std::vector<std::pair<std::string, std::string>> out;
+namespace {
+// Calls f(key, value) for each non-empty "key=value" of an application/x-www-form-urlencoded
+// body, in order; both still percent-encoded.
+template <class F>
+void each_form_pair(std::string_view s, F&& f) {
   while (!s.empty()) {
     auto amp = s.find('&');
     auto part = s.substr(0, amp);
     s = amp == std::string_view::npos ? std::string_view{} : s.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    auto k = form_decode(part.substr(0, eq));
-    auto v = form_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-    if (!k || !v) return std::nullopt;
-    out.emplace_back(std::move(*k), std::move(*v));
+    f(part.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
   }
+}
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  bool ok = true;
+  each_form_pair(s, [&](std::string_view raw_key, std::string_view raw_value) {
+    auto k = form_decode(raw_key);
+    auto v = form_decode(raw_value);
+    if (!k || !v) ok = false;
+    if (ok) out.emplace_back(std::move(*k), std::move(*v));
+  });
+  if (!ok) return std::nullopt;
   return out;
 }
 
 form_field find_form_field(std::string_view s, std::string_view name, std::string& value) {
   bool found = false, repeated = false, malformed = false;
   std::string key, scratch;
-  while (!s.empty()) {
-    auto amp = s.find('&');
-    auto part = s.substr(0, amp);
-    s = amp == std::string_view::npos ? std::string_view{} : s.substr(amp + 1);
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    auto raw = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    if (!form_decode_into(part.substr(0, eq), key)) {
+  each_form_pair(s, [&](std::string_view raw_key, std::string_view raw_value) {
+    if (!form_decode_into(raw_key, key)) {
       malformed = true;
-      continue;
+      return;
     }
     // Every value is still checked: a malformed escape anywhere refuses the whole form.
     bool const first = key == name && !found;
-    if (!form_decode_into(raw, first ? value : scratch)) {
+    if (!form_decode_into(raw_value, first ? value : scratch)) {
       malformed = true;
-      continue;
+      return;
     }
     if (key == name) {
       repeated = found;
       found = true;
     }
-  }
+  });
   if (malformed) return form_field::malformed;
   if (repeated) return form_field::repeated;
   return found ? form_field::found : form_field::absent;
