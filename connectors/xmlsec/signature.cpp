@@ -393,11 +393,12 @@ bool digest_part(part_source const& parts, std::string const& content_id, EVP_MD
 }
 
 // verify() for signatures whose References and SignedInfo are all in the shapes above, with
-// the library's exclusive c14n (checked against libxml2's, exc_c14n_test.cpp) and EVP: the
-// same outcome as xmlsec's generic path (References first, key-independent; then the
-// SignatureValue with each usable trusted key), without its node-set machinery. nullopt when
-// the signature is not in that shape or holds content the direct path leaves to xmlsec (an
-// entity reference, an unreadable SignatureValue): xmlsec then decides, with its own reasons.
+// the library's exclusive c14n (checked against libxml2's, exc_c14n_test.cpp) and EVP, without
+// xmlsec's node-set machinery. It only ever accepts: nullopt when the signature is not in that
+// shape, holds content it leaves to xmlsec (an entity reference, an unreadable SignatureValue,
+// an unreadable part) or does not verify (a digest mismatch, no trusted key verifies the
+// SignatureValue): xmlsec's generic path then has the last word, with its own reasons, so an
+// unforeseen difference in canonicalisation can cost time but never refuse a valid message.
 std::optional<result<verified_signature>> verify_direct(document const& doc, xmlNodePtr signature,
                                                         signature_view& view,
                                                         std::span<key const> trusted,
@@ -433,11 +434,10 @@ std::optional<result<verified_signature>> verify_direct(document const& doc, xml
           EVP_Digest(canonical.data(), canonical.size(), digest, &len, md, nullptr) != 1)
         return std::nullopt;
     }
+    // A mismatch is left to xmlsec, which has the last word on a refusal (and names it).
     auto const& expected = view.references[i].digest_value;
     if (expected.size() != len || CRYPTO_memcmp(expected.data(), digest, len) != 0)
-      return result<verified_signature>(
-          fail(errc::digest_mismatch, o.detail,
-               nth(i, view.references[i].uri) + ": digest does not match"));
+      return std::nullopt;
   }
   canonical.clear();
   if (!detail::exc_c14n(signed_info, nullptr, *si_prefixes, canonical)) return std::nullopt;
@@ -445,7 +445,7 @@ std::optional<result<verified_signature>> verify_direct(document const& doc, xml
   auto const alg = *detail::signature_algorithm_by_uri(view.signature_method);
   std::vector<xmlNodePtr> elements;
   for (auto const& r : refs) elements.push_back(r.apex);
-  return with_trusted_keys(
+  auto r = with_trusted_keys(
       trusted, alg, o, [&](std::size_t k) -> std::optional<result<verified_signature>> {
         detail::evp_signer s;
         if (!s.init(trusted[k].pkey(), alg, false))
@@ -455,6 +455,8 @@ std::optional<result<verified_signature>> verify_direct(document const& doc, xml
         if (!s.verify_final(*value)) return std::nullopt;  // not this key: try the next one
         return result<verified_signature>(verified_from(view, k, true, elements));
       });
+  if (!r && r.error() == errc::signature_invalid) return std::nullopt;  // xmlsec decides
+  return r;
 }
 
 }  // namespace
