@@ -76,15 +76,15 @@ local function correlator()
   return string.format("%04x%04x-%04x-1%03x-%04x-0800%08x", math.floor(low / 65536), low % 65536,
                        t_mid, t_hi, 32768 + (tid or 0), $n)
 end
+-- The request around its correlator, built once: wrk.format on every request (a headers table,
+-- the whole request assembled in Lua) cost wrk ~1.7 us of the two cores' time per request.
+local head = "POST /context/notify/orion/cases?token=$token HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n" ..
+  "Content-Type: application/json; charset=utf-8\r\nFiware-Service: migr\r\n" ..
+  "Fiware-Servicepath: /madrid\r\nNgsiv2-AttrsFormat: normalized\r\nFiware-Correlator: "
+local tail = "; cbnotif=1\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
 function request()
   counter = counter + 1
-  return wrk.format("POST", "/context/notify/orion/cases?token=$token", {
-    ["Content-Type"] = "application/json; charset=utf-8",
-    ["Fiware-Service"] = "migr",
-    ["Fiware-Servicepath"] = "/madrid",
-    ["Ngsiv2-AttrsFormat"] = "normalized",
-    ["Fiware-Correlator"] = correlator() .. "; cbnotif=1",
-  }, body)
+  return head .. correlator() .. tail
 end
 LUA
   before=$(metric "$entities_metric"); before=${before:-0}

@@ -1,17 +1,20 @@
 #pragma once
-// SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), self-contained: the connector may only use
-// the gateway's public interfaces, Boost.JSON and Boost.URL, so it carries its own small digest
-// for deterministic event ids and derived notification secrets. Not used for anything that needs
-// constant-time key handling beyond HMAC of a configured key.
+// SHA-256 and HMAC-SHA-256 for deterministic event ids, dedupe keys and derived notification
+// secrets, on OpenSSL 3 (EVP; the SHA extensions where the CPU has them). Hashing a field list
+// is length-prefixed (update_field), so ("ab","c") and ("a","bc") never hash alike.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace bbgw::context {
 
 using digest = std::array<std::uint8_t, 32>;
 
+// Incremental SHA-256. finish() may be called once.
 class sha256 {
  public:
   sha256();
@@ -19,11 +22,10 @@ class sha256 {
   digest finish();
 
  private:
-  void block(std::uint8_t const* p);
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t used_ = 0;
-  std::uint64_t total_ = 0;
+  struct free_ctx {
+    void operator()(evp_md_ctx_st* c) const noexcept;
+  };
+  std::unique_ptr<evp_md_ctx_st, free_ctx> ctx_;
 };
 
 digest sha256_of(std::string_view data);

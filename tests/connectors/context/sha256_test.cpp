@@ -1,4 +1,4 @@
-// The connector's own SHA-256 and HMAC against published vectors (FIPS 180-4 examples,
+// The connector's SHA-256 and HMAC (on OpenSSL) against published vectors (FIPS 180-4 examples,
 // RFC 4231), since event ids and notify secrets depend on them being exact.
 #include <gtest/gtest.h>
 
