@@ -20,6 +20,19 @@ TEST(date_time, what_format_writes_parses_back_to_the_microsecond) {
   EXPECT_EQ(parse_rfc3339("2026-11-24T12:34:56.1234567Z"), t);
 }
 
+TEST(date_time, format_pads_every_field_and_handles_times_before_1970) {
+  EXPECT_EQ(format_rfc3339(utc(2026, 1, 2, 3, 4, 5) + microseconds(6)),
+            "2026-01-02T03:04:05.000006Z");
+  EXPECT_EQ(format_rfc3339(utc(1970, 1, 1)), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_rfc3339(utc(1970, 1, 1) - microseconds(1)), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_rfc3339(utc(1700, 2, 28, 23, 59, 59)), "1700-02-28T23:59:59.000000Z");
+  EXPECT_EQ(format_rfc3339(utc(2262, 4, 11, 0, 0, 0) + microseconds(999999)),
+            "2262-04-11T00:00:00.999999Z");
+  // Below a microsecond is cut, never rounded up into the next second.
+  EXPECT_EQ(format_rfc3339(utc(2026, 12, 31, 23, 59, 59) + nanoseconds(999999999)),
+            "2026-12-31T23:59:59.999999Z");
+}
+
 TEST(date_time, offsets_are_converted_to_utc) {
   auto const t = utc(2026, 11, 24, 10);
   EXPECT_EQ(parse_rfc3339("2026-11-24T11:00:00+01:00"), t);
