@@ -70,6 +70,7 @@ struct staged_part {
   std::string file;  // when set, the bytes are here
   bool temporary = false;
   bool compressed = false;
+  std::string sha256;  // of the bytes as sent, when known beforehand (raw)
 };
 
 // A file read through read(2), buffered for callers that ask for little at a time (xmlsec's
@@ -214,6 +215,11 @@ class staged_parts final : public x::part_source {
       if (p.content_id == content_id) return open_staged(p);
     return x::make_error_code(x::errc::part_not_found);
   }
+  std::optional<std::string> known_sha256(std::string_view content_id) const override {
+    for (auto const& p : parts_)
+      if (p.content_id == content_id && p.sha256.size() == 32) return p.sha256;
+    return std::nullopt;
+  }
 
  private:
   std::vector<staged_part> const& parts_;
@@ -330,6 +336,7 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
     }
     if (!p.file.empty() && !part.compressed) {
       part.file = p.file;
+      part.sha256 = p.sha256;
     } else {
       std::optional<std::string> loaded;
       if (!p.file.empty() && !(loaded = slurp(p.file)))

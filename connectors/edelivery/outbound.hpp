@@ -26,6 +26,11 @@ struct outbound_payload {
   // With `compress`: gzip only when it pays (the profile makes compression optional, receivers
   // accept both): not for compressed MIME types, nor when the first MiB shrinks by < 10 %.
   bool only_if_it_pays = false;
+  // The SHA-256 (32 raw bytes) of `file` when the caller already has it (the submission computed
+  // it): sent uncompressed, the part's signature digest is then taken from it instead of reading
+  // the file again. Bytes changed on disk since then no longer match the signature, so the
+  // receiver refuses them rather than accepting what was never submitted.
+  std::string sha256;
 };
 
 struct outbound_spec {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -37,6 +38,16 @@ std::string sha256_hex(std::string_view data) {
   unsigned len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
   return hex(std::string_view(reinterpret_cast<char*>(md), len));
+}
+
+// A descriptor's hex SHA-256 as 32 raw bytes; empty when it is not one.
+std::string raw_from_hex(std::string_view hex_digest) {
+  if (hex_digest.size() != 64) return {};
+  unsigned char raw[32];
+  std::size_t n = 0;
+  std::string const text(hex_digest);
+  if (OPENSSL_hexstr2buf_ex(raw, sizeof raw, &n, text.c_str(), '\0') != 1 || n != 32) return {};
+  return std::string(reinterpret_cast<char const*>(raw), n);
 }
 
 constexpr std::size_t max_metadata_bytes = 64 * 1024;
@@ -493,6 +504,7 @@ bool edelivery_connector::send_next() {
       op.file = std::move(file);  // streamed: compressed, digested, encrypted chunk by chunk
       op.compression_level = p->compression_level;
       op.only_if_it_pays = p->compression == "auto";
+      op.sha256 = raw_from_hex(str(d, "sha256"));
       spec.payloads.push_back(std::move(op));
     }
     spec.signing_key = &config_.own_key;

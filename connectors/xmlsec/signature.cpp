@@ -520,6 +520,79 @@ bool signable_transform(std::string_view t) {
   return t == uri::exc_c14n || t == uri::enveloped_signature || t == uri::swa_content_signature;
 }
 
+bool is_within(xmlNodePtr node, xmlNodePtr ancestor) {
+  for (; node != nullptr; node = node->parent)
+    if (node == ancestor) return true;
+  return false;
+}
+
+// The element child of `parent` named `name` (in the ds namespace: the template's own).
+xmlNodePtr ds_child(xmlNodePtr parent, char const* name) {
+  for (xmlNodePtr n = next_element(parent->children); n != nullptr; n = next_element(n->next))
+    if (xmlStrEqual(n->name, reinterpret_cast<xmlChar const*>(name))) return n;
+  return nullptr;
+}
+
+// sign() in the shapes verify_direct() reads, with the same exclusive c14n and EVP instead of
+// xmlsec's transform chain: every Reference "#id" with [enveloped-signature,] exc-c14n (the
+// referenced element not holding the signature unless the signature is enveloped) or "cid:"
+// with the SwA content transform (the part digested in 256 KiB blocks, or its known SHA-256);
+// SignedInfo in exc-c14n. Fills the template's DigestValues, then its SignatureValue. nullopt:
+// another shape, or content the c14n leaves to libxml2 (an entity reference), or a part that
+// cannot be read: xmlsec signs, as before, and names any failure.
+std::optional<result<void>> sign_direct(document const& doc, xmlNodePtr sig, key const& k,
+                                        sign_spec const& spec, part_source const* parts) {
+  EVP_MD const* md = detail::digest_md_by_uri(spec.digest_method);
+  if (md == nullptr || spec.c14n_method != uri::exc_c14n) return std::nullopt;
+  xmlNodePtr const signed_info = next_element(sig->children);
+  std::vector<xmlNodePtr> refs;
+  for (xmlNodePtr n = next_element(signed_info->children); n != nullptr; n = next_element(n->next))
+    if (xmlStrEqual(n->name, reinterpret_cast<xmlChar const*>("Reference"))) refs.push_back(n);
+  if (refs.size() != spec.references.size()) return std::nullopt;
+
+  thread_local std::string canonical;
+  std::vector<std::string> const no_prefixes;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    auto const& r = spec.references[i];
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (r.uri.rfind("cid:", 0) == 0) {
+      if (parts == nullptr || r.transforms.size() != 1 ||
+          r.transforms[0] != uri::swa_content_signature || r.uri.find('%') != std::string::npos)
+        return std::nullopt;
+      if (!digest_part(*parts, r.uri.substr(4), md, digest, len)) return std::nullopt;
+    } else {
+      std::size_t const n = r.transforms.size();
+      if (r.uri.size() < 2 || r.uri[0] != '#' || n == 0 || n > 2 ||
+          r.transforms[n - 1] != uri::exc_c14n ||
+          (n == 2 && r.transforms[0] != uri::enveloped_signature))
+        return std::nullopt;
+      bool const enveloped = n == 2;
+      xmlNodePtr apex = doc.find_id(std::string_view(r.uri).substr(1));
+      if (apex == nullptr || is_within(apex, sig) || (!enveloped && is_within(sig, apex)))
+        return std::nullopt;
+      canonical.clear();
+      if (!detail::exc_c14n(apex, enveloped ? sig : nullptr, no_prefixes, canonical) ||
+          EVP_Digest(canonical.data(), canonical.size(), digest, &len, md, nullptr) != 1)
+        return std::nullopt;
+    }
+    xmlNodePtr value = ds_child(refs[i], "DigestValue");
+    if (value == nullptr) return std::nullopt;
+    std::string const b64 =
+        detail::base64_encode(std::string_view(reinterpret_cast<char const*>(digest), len));
+    xmlNodeSetContent(value, reinterpret_cast<xmlChar const*>(b64.c_str()));
+  }
+  canonical.clear();
+  if (!detail::exc_c14n(signed_info, nullptr, no_prefixes, canonical)) return std::nullopt;
+  auto value = sign_bytes(canonical, k, spec.signature_method);
+  if (!value) return result<void>(value.error());
+  xmlNodePtr value_node = ds_child(sig, "SignatureValue");
+  if (value_node == nullptr) return std::nullopt;
+  std::string const b64 = detail::base64_encode(*value);
+  xmlNodeSetContent(value_node, reinterpret_cast<xmlChar const*>(b64.c_str()));
+  return result<void>();
+}
+
 }  // namespace
 
 result<xmlNodePtr> sign(document& doc, xmlNodePtr parent, xmlNodePtr before, key const& signing_key,
@@ -577,13 +650,22 @@ result<xmlNodePtr> sign(document& doc, xmlNodePtr parent, xmlNodePtr before, key
                         : xmlAddChild(parent, sig) == nullptr)
     return discard(errc::internal);
 
-  auto ctx = make_ctx(signing_key, parts != nullptr);
-  if (!ctx) return discard(errc::key_unusable);
-  detail::part_source_scope parts_scope(parts);
-  detail::clear_xmlsec_error();
-  if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) {
-    bool const missing = !detail::part_source_scope::last_missing().empty();
-    return discard(missing ? errc::part_not_found : errc::internal);
+  std::optional<result<void>> direct;
+  if (!spec.generic_only) direct = sign_direct(doc, sig, signing_key, spec, parts);
+  if (direct && !*direct) {
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return direct->error();
+  }
+  if (!direct) {
+    auto ctx = make_ctx(signing_key, parts != nullptr);
+    if (!ctx) return discard(errc::key_unusable);
+    detail::part_source_scope parts_scope(parts);
+    detail::clear_xmlsec_error();
+    if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) {
+      bool const missing = !detail::part_source_scope::last_missing().empty();
+      return discard(missing ? errc::part_not_found : errc::internal);
+    }
   }
   if (spec.include_certificate && signing_key.certificate() != nullptr) {
     auto const* ds = reinterpret_cast<xmlChar const*>("http://www.w3.org/2000/09/xmldsig#");

@@ -66,6 +66,11 @@ struct sign_spec {
   std::string c14n_method{uri::exc_c14n};
   std::vector<reference_spec> references;
   bool include_certificate = true;  // ds:KeyInfo/ds:X509Data/ds:X509Certificate
+  // Digests and SignatureValue are computed by the library's exclusive c14n and EVP for the
+  // shapes verify() reads directly ("#id" with [enveloped-signature,] exc-c14n, "cid:" with the
+  // SwA content transform), by xmlsec's transform chain otherwise; true: always xmlsec's (tests
+  // compare the two).
+  bool generic_only = false;
 };
 
 // Builds a ds:Signature as a child of `parent` (before `before` when not null), computes the

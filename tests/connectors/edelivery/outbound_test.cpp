@@ -13,6 +13,7 @@
 #include "edelivery/inbound.hpp"
 #include "edelivery/outbound.hpp"
 #include "edelivery/signals.hpp"
+#include "xmlsec/signature.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -180,6 +181,45 @@ TEST_F(outbound, a_message_built_into_a_file_from_payload_files_round_trips) {
   EXPECT_FALSE(build_user_message_file(s, (dir / "message2").string(), &detail_));
   EXPECT_FALSE(fs::exists(dir / "message2"));
   EXPECT_FALSE(fs::exists(dir / "message2.partial"));
+  fs::remove_all(dir);
+}
+
+// An uncompressed payload file whose SHA-256 the submission computed is signed with that digest,
+// not read again for it; bytes changed on disk since then are refused by the receiver.
+TEST_F(outbound, a_known_payload_digest_is_signed_and_bytes_changed_since_are_refused) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("bbgw-as4-known-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string const submitted(70000, 'k');
+  std::ofstream(dir / "p0", std::ios::binary) << submitted;
+  auto s = spec();
+  s.payloads = {{"k0@gw-a.test", "application/octet-stream", {}, false}};
+  s.payloads[0].file = (dir / "p0").string();
+  s.payloads[0].sha256 = xmlsec::digest(submitted, xmlsec::uri::sha256).value();
+  inbound_options opt;
+  opt.security.require_encryption = true;
+  auto build_and_receive = [&](std::string const& name) {
+    auto const out = (dir / name).string();
+    auto msg = build_user_message_file(s, out, &detail_);
+    EXPECT_TRUE(msg) << detail_;
+    std::ifstream in(out, std::ios::binary);
+    std::string body(std::istreambuf_iterator<char>(in), {});
+    auto got = receive(msg->content_type, body, opt, trust_a_, &b_, now_, &detail_);
+    EXPECT_EQ(msg->references.back().uri, "cid:k0@gw-a.test");
+    EXPECT_EQ(msg->references.back().digest_value, s.payloads[0].sha256);
+    return got;
+  };
+  auto got = build_and_receive("message");
+  ASSERT_TRUE(got) << detail_;
+  EXPECT_TRUE(got->payloads[0].data == submitted);
+
+  // The file changed after submission: the signature still carries the submitted digest, so
+  // the receiver finds the part's digest wrong (without the known digest it would sign, and B
+  // accept, bytes nobody submitted).
+  std::ofstream(dir / "p0", std::ios::binary | std::ios::trunc) << std::string(70000, 'K');
+  auto tampered = build_and_receive("message2");
+  ASSERT_FALSE(tampered);
+  EXPECT_EQ(tampered.error(), errc::signature_invalid) << detail_;
   fs::remove_all(dir);
 }
 

@@ -188,6 +188,29 @@ TEST_F(submitting, partner_down_for_every_attempt_is_failed_with_missing_receipt
   EXPECT_TRUE(b_side_.db.outbox().empty());
 }
 
+// A sends what was submitted or nothing: a payload file changed on disk after the 202 no
+// longer matches the SHA-256 the submission recorded, which A signs, so B refuses the message.
+TEST_F(submitting, a_payload_changed_on_disk_after_submission_is_never_delivered) {
+  auto res = submit(body());
+  ASSERT_EQ(res.status, 202u);
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  std::size_t changed = 0;
+  for (auto const& e : fs::recursive_directory_iterator(dir_ / "a"))
+    if (e.is_regular_file() && e.path().filename() == "1") {  // "hello", sent uncompressed
+      std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << "jello";
+      ++changed;
+    }
+  ASSERT_EQ(changed, 1u);
+  EXPECT_TRUE(a_conn_->send_next());
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "failed");
+  EXPECT_EQ(st.at("ebmsCode"), "EBMS:0202") << st;  // A's DeliveryFailure, B's reason in it
+  auto const reason = std::string(st.at("reason").as_string());
+  EXPECT_NE(reason.find("EBMS:0101"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("cid:p2@a): digest does not match"), std::string::npos) << reason;
+  EXPECT_TRUE(b_side_.db.outbox().empty()) << "B stored nothing";
+}
+
 TEST_F(submitting, partner_down_for_a_while_then_delivered) {
   auto res = submit(body());
   ASSERT_EQ(res.status, 202u);
