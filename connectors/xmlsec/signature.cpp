@@ -291,22 +291,28 @@ struct direct_reference {
 // exc-c14n, no transform parameters but a PrefixList; with parts, "cid:" with the SwA
 // Attachment-Content-Signature-Transform alone (the part's octets unchanged), for a
 // Content-ID without percent-escapes (xmlsec unescapes them; nothing to unescape here).
+// The URIs and transform lists of the direct path: "cid:<id>" (no percent-escape) with the SwA
+// content transform alone; "#id" with [enveloped-signature,] exc-c14n.
+bool direct_form(std::string_view uri_text, std::vector<std::string> const& t) {
+  if (uri_text.rfind("cid:", 0) == 0)
+    return uri_text.size() > 4 && uri_text.find('%') == std::string_view::npos && t.size() == 1 &&
+           t[0] == uri::swa_content_signature;
+  return uri_text.size() > 1 && uri_text[0] == '#' && (t.size() == 1 || t.size() == 2) &&
+         t.back() == uri::exc_c14n && (t.size() == 1 || t[0] == uri::enveloped_signature);
+}
+
 std::optional<direct_reference> direct_shape(reference_view const& r, document const& doc,
                                              part_source const* parts) {
-  if (parts != nullptr && r.uri.rfind("cid:", 0) == 0) {
-    if (r.transforms.size() != 1 || r.transforms[0] != uri::swa_content_signature ||
-        r.uri.find('%') != std::string::npos)
-      return std::nullopt;
+  if (!direct_form(r.uri, r.transforms)) return std::nullopt;
+  if (r.uri.rfind("cid:", 0) == 0) {
+    if (parts == nullptr) return std::nullopt;
     auto none = exc_c14n_prefixes(next_element(next_element(r.node->children)->children));
     if (!none || !none->empty()) return std::nullopt;  // the transform takes no content
     direct_reference d;
     d.content_id = r.uri.substr(4);
     return d;
   }
-  if (r.uri.size() < 2 || r.uri[0] != '#') return std::nullopt;
   std::size_t const n = r.transforms.size();
-  if (n == 0 || n > 2 || r.transforms[n - 1] != uri::exc_c14n) return std::nullopt;
-  if (n == 2 && r.transforms[0] != uri::enveloped_signature) return std::nullopt;
   xmlNodePtr t = next_element(next_element(r.node->children)->children);  // Transforms/Transform
   direct_reference d;
   d.apex = doc.find_id(std::string_view(r.uri).substr(1));
@@ -392,6 +398,19 @@ bool digest_part(part_source const& parts, std::string const& content_id, EVP_MD
   return EVP_DigestFinal_ex(ctx.get(), out, &len) == 1;
 }
 
+// The digest of a Reference in a direct shape: the part's octets, or the exclusive c14n of the
+// referenced element (without `signature` when enveloped). false: left to xmlsec (a part that
+// cannot be read, content the c14n does not take).
+bool digest_reference(direct_reference const& d, xmlNodePtr signature, part_source const* parts,
+                      EVP_MD const* md, unsigned char* out, unsigned int& len) {
+  if (!d.content_id.empty())
+    return parts != nullptr && digest_part(*parts, d.content_id, md, out, len);
+  thread_local std::string canonical;
+  canonical.clear();
+  return detail::exc_c14n(d.apex, d.enveloped ? signature : nullptr, d.prefixes, canonical) &&
+         EVP_Digest(canonical.data(), canonical.size(), out, &len, md, nullptr) == 1;
+}
+
 // verify() for signatures whose References and SignedInfo are all in the shapes above, with
 // the library's exclusive c14n (checked against libxml2's, exc_c14n_test.cpp) and EVP, without
 // xmlsec's node-set machinery. It only ever accepts: nullopt when the signature is not in that
@@ -423,17 +442,9 @@ std::optional<result<verified_signature>> verify_direct(document const& doc, xml
     EVP_MD const* md = detail::digest_md_by_uri(view.references[i].digest_method);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (md == nullptr) return std::nullopt;
-    if (!refs[i].content_id.empty()) {
-      // A part that cannot be opened or read: xmlsec's path names it (part_not_found).
-      if (!digest_part(*o.parts, refs[i].content_id, md, digest, len)) return std::nullopt;
-    } else {
-      canonical.clear();
-      if (!detail::exc_c14n(refs[i].apex, refs[i].enveloped ? signature : nullptr, refs[i].prefixes,
-                            canonical) ||
-          EVP_Digest(canonical.data(), canonical.size(), digest, &len, md, nullptr) != 1)
-        return std::nullopt;
-    }
+    // A part that cannot be opened or read: xmlsec's path names it (part_not_found).
+    if (md == nullptr || !digest_reference(refs[i], signature, o.parts, md, digest, len))
+      return std::nullopt;
     // A mismatch is left to xmlsec, which has the last word on a refusal (and names it).
     auto const& expected = view.references[i].digest_value;
     if (expected.size() != len || CRYPTO_memcmp(expected.data(), digest, len) != 0)
@@ -533,6 +544,26 @@ xmlNodePtr ds_child(xmlNodePtr parent, char const* name) {
   return nullptr;
 }
 
+// What sign_direct() can sign itself: "cid:" with the SwA content transform alone (a Content-ID
+// without percent-escapes), or "#id" with [enveloped-signature,] exc-c14n whose element does not
+// hold the signature unless it is enveloped (xmlsec digests the template then; the direct path
+// would have to as well) and is not inside it.
+std::optional<direct_reference> direct_shape(reference_spec const& r, document const& doc,
+                                             xmlNodePtr sig, part_source const* parts) {
+  if (!direct_form(r.uri, r.transforms)) return std::nullopt;
+  direct_reference d;
+  if (r.uri.rfind("cid:", 0) == 0) {
+    if (parts == nullptr) return std::nullopt;
+    d.content_id = r.uri.substr(4);
+    return d;
+  }
+  d.enveloped = r.transforms.size() == 2;
+  d.apex = doc.find_id(std::string_view(r.uri).substr(1));
+  if (d.apex == nullptr || is_within(d.apex, sig) || (!d.enveloped && is_within(sig, d.apex)))
+    return std::nullopt;
+  return d;
+}
+
 // sign() in the shapes verify_direct() reads, with the same exclusive c14n and EVP instead of
 // xmlsec's transform chain: every Reference "#id" with [enveloped-signature,] exc-c14n (the
 // referenced element not holding the signature unless the signature is enveloped) or "cid:"
@@ -550,40 +581,19 @@ std::optional<result<void>> sign_direct(document const& doc, xmlNodePtr sig, key
     if (xmlStrEqual(n->name, reinterpret_cast<xmlChar const*>("Reference"))) refs.push_back(n);
   if (refs.size() != spec.references.size()) return std::nullopt;
 
-  thread_local std::string canonical;
-  std::vector<std::string> const no_prefixes;
   for (std::size_t i = 0; i < refs.size(); ++i) {
-    auto const& r = spec.references[i];
+    auto const shape = direct_shape(spec.references[i], doc, sig, parts);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (r.uri.rfind("cid:", 0) == 0) {
-      if (parts == nullptr || r.transforms.size() != 1 ||
-          r.transforms[0] != uri::swa_content_signature || r.uri.find('%') != std::string::npos)
-        return std::nullopt;
-      if (!digest_part(*parts, r.uri.substr(4), md, digest, len)) return std::nullopt;
-    } else {
-      std::size_t const n = r.transforms.size();
-      if (r.uri.size() < 2 || r.uri[0] != '#' || n == 0 || n > 2 ||
-          r.transforms[n - 1] != uri::exc_c14n ||
-          (n == 2 && r.transforms[0] != uri::enveloped_signature))
-        return std::nullopt;
-      bool const enveloped = n == 2;
-      xmlNodePtr apex = doc.find_id(std::string_view(r.uri).substr(1));
-      if (apex == nullptr || is_within(apex, sig) || (!enveloped && is_within(sig, apex)))
-        return std::nullopt;
-      canonical.clear();
-      if (!detail::exc_c14n(apex, enveloped ? sig : nullptr, no_prefixes, canonical) ||
-          EVP_Digest(canonical.data(), canonical.size(), digest, &len, md, nullptr) != 1)
-        return std::nullopt;
-    }
+    if (!shape || !digest_reference(*shape, sig, parts, md, digest, len)) return std::nullopt;
     xmlNodePtr value = ds_child(refs[i], "DigestValue");
     if (value == nullptr) return std::nullopt;
     std::string const b64 =
         detail::base64_encode(std::string_view(reinterpret_cast<char const*>(digest), len));
     xmlNodeSetContent(value, reinterpret_cast<xmlChar const*>(b64.c_str()));
   }
-  canonical.clear();
-  if (!detail::exc_c14n(signed_info, nullptr, no_prefixes, canonical)) return std::nullopt;
+  std::string canonical;
+  if (!detail::exc_c14n(signed_info, nullptr, {}, canonical)) return std::nullopt;
   auto value = sign_bytes(canonical, k, spec.signature_method);
   if (!value) return result<void>(value.error());
   xmlNodePtr value_node = ds_child(sig, "SignatureValue");
