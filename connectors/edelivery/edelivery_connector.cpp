@@ -68,6 +68,14 @@ edelivery_connector::edelivery_connector(edelivery_config config, connector_cont
                                        "AS4 user messages received, stored and receipted");
   duplicates_ = &ctx_.stats.make_counter("bbgw_edelivery_messages_duplicate_total",
                                          "AS4 duplicates answered with the original receipt");
+  std::pair<counter**, char const*> const paths[] = {{&signatures_direct_, "direct"},
+                                                     {&signatures_xmlsec_, "xmlsec"}};
+  for (auto [cell, path] : paths)
+    *cell =
+        &ctx_.stats.make_counter("bbgw_edelivery_signatures_verified_total",
+                                 "Signatures of received AS4 messages, by verification path "
+                                 "(direct: the library's c14n and EVP; xmlsec: its generic path)",
+                                 {{"path", path}});
   for (int e = 1; e <= static_cast<int>(errc::internal); ++e)
     rejected_[e] = &ctx_.stats.make_counter(
         "bbgw_edelivery_messages_rejected_total", "AS4 messages refused with an EBMS error",
@@ -268,6 +276,8 @@ response edelivery_connector::receive_as4(request const& req) {
   }
   cleanup.dir.clear();  // committed: the files belong to the record now
   received_->inc();
+  if (m->security.is_signed)
+    (m->security.signature.direct ? signatures_direct_ : signatures_xmlsec_)->inc();
   ctx_.log.info("edelivery: message received",
                 {{"pmode", matched->id}, {"payloads", std::to_string(rec.payloads.size())}});
   return report_receipt(matched, soap(200, std::move(*receipt)));

@@ -75,6 +75,10 @@ class edelivery_connector final : public bbgw::connector {
   std::optional<xmlsec::schema_set> schemas_;
   counter* received_;
   counter* duplicates_;
+  // Signatures of received messages verified by connectors/xmlsec's direct path or by xmlsec's
+  // generic one (a shape or content the direct path leaves alone: slower, never a refusal).
+  counter* signatures_direct_;
+  counter* signatures_xmlsec_;
   std::map<int, counter*> rejected_;  // by errc value, registered up front
   counter* leftovers_removed_;
   gauge* orphans_;

@@ -41,6 +41,8 @@ struct acs_context {
   xmlNodePtr assertion = nullptr;
   bool response_signed = false;
   bool assertion_signed = false;
+  int signatures_direct = 0;  // verified by connectors/xmlsec's direct path
+  int signatures_xmlsec = 0;  // verified by xmlsec's generic path
   bool assertion_was_encrypted = false;
   std::string in_response_to;
   std::optional<pending_login> pending;

@@ -43,6 +43,7 @@ result<void> verify_enveloped(acs_context& c, xmlNodePtr element, bool& signed_o
     return refuse(
         c, std::string(what) + " signature does not reference exactly the " + std::string(what));
   signed_out = true;
+  ++(v->direct ? c.signatures_direct : c.signatures_xmlsec);
   return {};
 }
 }  // namespace

@@ -73,6 +73,8 @@ struct saml_sp::impl {
   std::string sp_metadata;  // signed, cached
   sys_time sp_metadata_until{};
   counter* acs_ok;
+  counter* signatures_direct;  // of accepted Responses, by verification path
+  counter* signatures_xmlsec;
 
   impl(eid_config const& c, connector_context& x)
       : cfg(c),
@@ -103,6 +105,14 @@ struct saml_sp::impl {
       anchor = *a;
     }
     acs_ok = &x.stats.make_counter("bbgw_eid_acs_accepted_total", "SAML Responses accepted");
+    std::pair<counter**, char const*> const paths[] = {{&signatures_direct, "direct"},
+                                                       {&signatures_xmlsec, "xmlsec"}};
+    for (auto [cell, path] : paths)
+      *cell =
+          &x.stats.make_counter("bbgw_eid_signatures_verified_total",
+                                "Signatures of accepted SAML Responses, by verification path "
+                                "(direct: the library's c14n and EVP; xmlsec: its generic path)",
+                                {{"path", path}});
     if (!c.node.metadata_file.empty() || !c.node.metadata_url.empty()) {
       std::string detail;
       if (!refresh(&detail)) throw std::runtime_error("eid: node metadata: " + detail);
@@ -302,6 +312,8 @@ response saml_sp::acs(request const& r) {
     return reject(out.failed_rule, c.in_response_to, c.detail);
   }
   m.acs_ok->inc();
+  if (c.signatures_direct) m.signatures_direct->inc(c.signatures_direct);
+  if (c.signatures_xmlsec) m.signatures_xmlsec->inc(c.signatures_xmlsec);
   return m.ok(c.in_response_to, c.who, r.request_id);
 }
 

@@ -150,6 +150,9 @@ TEST_F(receiving, stores_emits_and_returns_a_verifiable_receipt) {
   q.params.emplace_back("n", "2");
   EXPECT_EQ(connector_->get_payload(q).status, 404u);
   EXPECT_EQ(metrics_.value("bbgw_edelivery_messages_received_total"), 1);
+  // AS4.NET's signature is in the shape the direct path verifies (not left to xmlsec).
+  EXPECT_EQ(metrics_.value("bbgw_edelivery_signatures_verified_total", {{"path", "direct"}}), 1);
+  EXPECT_EQ(metrics_.value("bbgw_edelivery_signatures_verified_total", {{"path", "xmlsec"}}), 0);
 }
 
 TEST_F(receiving, duplicate_gets_the_first_receipt_and_no_second_event) {

@@ -170,6 +170,9 @@ TEST_F(SamlFlow, SignedAndEncryptedResponseIsAccepted) {
   auto r = post_acs(b64);
   EXPECT_EQ(r.status, 302u) << r.body << why();
   EXPECT_EQ(svc.stats.total("bbgw_eid_acs_rejections_total"), 0);
+  // Both of pysaml2's signatures (Response, decrypted Assertion) by the direct path.
+  EXPECT_EQ(svc.stats.value("bbgw_eid_signatures_verified_total", {{"path", "direct"}}), 2);
+  EXPECT_EQ(svc.stats.value("bbgw_eid_signatures_verified_total", {{"path", "xmlsec"}}), 0);
 }
 
 // xmlenc11#rsa-oaep with an explicit xenc11:MGF (mgf1sha256): the Response passes the schema rule
