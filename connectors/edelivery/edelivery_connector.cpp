@@ -68,14 +68,13 @@ edelivery_connector::edelivery_connector(edelivery_config config, connector_cont
                                        "AS4 user messages received, stored and receipted");
   duplicates_ = &ctx_.stats.make_counter("bbgw_edelivery_messages_duplicate_total",
                                          "AS4 duplicates answered with the original receipt");
-  std::pair<counter**, char const*> const paths[] = {{&signatures_direct_, "direct"},
-                                                     {&signatures_xmlsec_, "xmlsec"}};
-  for (auto [cell, path] : paths)
-    *cell =
-        &ctx_.stats.make_counter("bbgw_edelivery_signatures_verified_total",
-                                 "Signatures of received AS4 messages, by verification path "
-                                 "(direct: the library's c14n and EVP; xmlsec: its generic path)",
-                                 {{"path", path}});
+  char const* const by_path =
+      "Signatures of received AS4 messages, by verification path (direct: the library's c14n "
+      "and EVP; xmlsec: its generic path)";
+  signatures_direct_ = &ctx_.stats.make_counter("bbgw_edelivery_signatures_verified_total", by_path,
+                                                {{"path", "direct"}});
+  signatures_xmlsec_ = &ctx_.stats.make_counter("bbgw_edelivery_signatures_verified_total", by_path,
+                                                {{"path", "xmlsec"}});
   for (int e = 1; e <= static_cast<int>(errc::internal); ++e)
     rejected_[e] = &ctx_.stats.make_counter(
         "bbgw_edelivery_messages_rejected_total", "AS4 messages refused with an EBMS error",

@@ -105,14 +105,13 @@ struct saml_sp::impl {
       anchor = *a;
     }
     acs_ok = &x.stats.make_counter("bbgw_eid_acs_accepted_total", "SAML Responses accepted");
-    std::pair<counter**, char const*> const paths[] = {{&signatures_direct, "direct"},
-                                                       {&signatures_xmlsec, "xmlsec"}};
-    for (auto [cell, path] : paths)
-      *cell =
-          &x.stats.make_counter("bbgw_eid_signatures_verified_total",
-                                "Signatures of accepted SAML Responses, by verification path "
-                                "(direct: the library's c14n and EVP; xmlsec: its generic path)",
-                                {{"path", path}});
+    char const* const by_path =
+        "Signatures of accepted SAML Responses, by verification path (direct: the library's "
+        "c14n and EVP; xmlsec: its generic path)";
+    signatures_direct =
+        &x.stats.make_counter("bbgw_eid_signatures_verified_total", by_path, {{"path", "direct"}});
+    signatures_xmlsec =
+        &x.stats.make_counter("bbgw_eid_signatures_verified_total", by_path, {{"path", "xmlsec"}});
     if (!c.node.metadata_file.empty() || !c.node.metadata_url.empty()) {
       std::string detail;
       if (!refresh(&detail)) throw std::runtime_error("eid: node metadata: " + detail);
