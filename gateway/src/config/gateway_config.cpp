@@ -113,6 +113,8 @@ void read_store(config_reader r, gateway_config& cfg) {
   cfg.sqlite.busy_timeout = sq.duration("busy_timeout", cfg.sqlite.busy_timeout);
   cfg.sqlite.max_batch = static_cast<std::size_t>(
       sq.integer("max_batch", static_cast<std::int64_t>(cfg.sqlite.max_batch), 1, 100000));
+  cfg.sqlite.cache_mib = static_cast<std::size_t>(
+      sq.integer("cache_mib", static_cast<std::int64_t>(cfg.sqlite.cache_mib), 1, 65536));
   sq.finish();
   r.finish();
 }

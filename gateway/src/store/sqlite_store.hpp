@@ -29,6 +29,11 @@ struct sqlite_settings {
   std::string synchronous = "normal";  // normal|full
   std::chrono::milliseconds busy_timeout{5000};
   std::size_t max_batch = 512;  // transactions per group commit
+  std::size_t cache_mib = 4;    // the writing connection's page cache
+  // Expired records are deleted by a sweep started every purge_interval (0: 60 s), in steps
+  // of purge_chunk records between group commits.
+  std::chrono::milliseconds purge_interval{0};
+  std::size_t purge_chunk = 2000;
 };
 
 // The schema version this code writes; a database with a newer one is refused.
@@ -61,7 +66,8 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
 
   // For /readyz: a real (tiny) write through the committer.
   bbgw::result<void> check_writable();
-  // Deletes expired kv records now (the committer also does it periodically); returns how many.
+  // Deletes expired kv records now, in one transaction (the committer also sweeps them
+  // periodically); returns how many.
   bbgw::result<std::size_t> purge_expired();
 
   std::string const& path() const { return settings_.path; }
@@ -74,6 +80,12 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
   struct job;
   struct write_statements;
   struct read_statements;
+  struct sweep_cursor {  // where the next step of a sweep over kv starts (inclusive)
+    std::string ns, key;
+    bool done = false;
+  };
+  static bbgw::result<std::size_t> sweep_chunk(write_statements& ws, sqlite3* db, sweep_cursor& c,
+                                               std::int64_t now, std::size_t chunk);
 
   sqlite_store(sqlite_settings settings, bbgw::clock const& clock, bbgw::metrics& metrics,
                bbgw::logger& logger);

@@ -7,15 +7,14 @@
 namespace bbgw::storage {
 
 enum class errc {
-  busy = 1,         // the database stayed locked past busy_timeout
-  io,               // disk I/O error, disk full, cannot open, read-only
-  constraint,       // a constraint failed (other than a duplicate event id)
-  corrupt,          // the file is not a database or is damaged
-  closed,           // the store is shut down
-  duplicate_event,  // an event with this id is already in the outbox
-  schema_too_new,   // the database was written by a newer gateway
-  work_failed,      // the transaction's work threw instead of returning an error
-  internal,         // any other SQLite error (a bug: misuse, bad SQL)
+  busy = 1,        // the database stayed locked past busy_timeout
+  io,              // disk I/O error, disk full, cannot open, read-only
+  constraint,      // a constraint failed
+  corrupt,         // the file is not a database or is damaged
+  closed,          // the store is shut down
+  schema_too_new,  // the database was written by a newer gateway
+  work_failed,     // the transaction's work threw instead of returning an error
+  internal,        // any other SQLite error (a bug: misuse, bad SQL)
 };
 
 boost::system::error_category const& category() noexcept;

@@ -35,7 +35,11 @@ kafka:
   topic_prefix: immerse
   topics: {eid: platform.logins}
   producer: {linger.ms: "10"}
+store: {sqlite: {path: /var/lib/bbgw/db, max_batch: 64, cache_mib: 16}}
 )"));
+  EXPECT_EQ(c.sqlite.path, "/var/lib/bbgw/db");
+  EXPECT_EQ(c.sqlite.max_batch, 64u);
+  EXPECT_EQ(c.sqlite.cache_mib, 16u);
   ASSERT_EQ(c.server.listeners.size(), 1u);
   auto const& l = c.server.listeners[0];
   EXPECT_EQ(l.port, 9000);
@@ -73,6 +77,7 @@ TEST(GatewayConfig, InvalidConfigsNameTheKey) {
   EXPECT_EQ(error_key("kafka: {backoff_min: 5s, backoff_max: 1s}"), "kafka.backoff_max");
   EXPECT_EQ(error_key("store: {backend: postgres}"), "store.backend");
   EXPECT_EQ(error_key("store: {sqlite: {synchronous: off}}"), "store.sqlite.synchronous");
+  EXPECT_EQ(error_key("store: {sqlite: {cache_mib: 0}}"), "store.sqlite.cache_mib");
   EXPECT_EQ(error_key("readiness: {probe_interval: 10ms}"), "readiness.probe_interval");
   EXPECT_EQ(error_key("unknown_section: {}"), "unknown_section");
   EXPECT_EQ(error_key("connectors: [a]"), "connectors");

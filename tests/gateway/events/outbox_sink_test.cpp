@@ -59,10 +59,12 @@ TEST_F(OutboxSink, PublishIsDurableInTheOutboxAndNotifies) {
   EXPECT_EQ((*recs)[0].id, "e-1");
   EXPECT_EQ((*recs)[0].payload, bbgw::to_structured_json(ev));
 
-  auto again = sink.publish(ev);
-  ASSERT_FALSE(again) << "the same id twice is refused";
-  EXPECT_EQ(again.error(), bbgw::error_code(bbgw::storage::errc::duplicate_event));
-  EXPECT_EQ(notified, 1);
+  auto unroutable = ev;
+  unroutable.family.clear();
+  auto refused = sink.publish(unroutable);
+  ASSERT_FALSE(refused) << "an event the relay could not route is refused";
+  EXPECT_EQ(refused.error(), bbgw::error_code(bbgw::storage::errc::constraint));
+  EXPECT_EQ(notified, 1) << "no wake-up for what was not committed";
 }
 
 TEST_F(OutboxSink, ABatchIsPublishedWholeInOrderOrNotAtAll) {
@@ -84,10 +86,12 @@ TEST_F(OutboxSink, ABatchIsPublishedWholeInOrderOrNotAtAll) {
   ASSERT_EQ(recs->size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ((*recs)[i].id, "b-" + std::to_string(i));
 
-  // One bad event (an id already stored) rejects the whole batch: nothing of it is kept.
+  // One bad event (no family: it could not be routed) rejects the whole batch: nothing of it
+  // is kept.
   std::vector<bbgw::cloud_event> bad(2, batch[0]);
   bad[0].id = "c-0";
-  bad[1].id = "b-1";
+  bad[1].id = "c-1";
+  bad[1].family.clear();
   EXPECT_FALSE(sink.publish(std::span<bbgw::cloud_event const>(bad)));
   recs = store_->fetch_undelivered(0, 10);
   ASSERT_TRUE(recs);
@@ -117,8 +121,11 @@ TEST_F(OutboxSink, PublishAsyncCompletesOnlyOnceDurableAndReportsFailures) {
     threads.push_back(std::this_thread::get_id());
     cv.notify_all();
   };
+  auto unroutable = ev;
+  unroutable.id = "a-2";
+  unroutable.family.clear();
   sink.publish_async(ev, done);
-  sink.publish_async(ev, done);  // the same id again: its own transaction, refused alone
+  sink.publish_async(unroutable, done);  // its own transaction, refused alone
   {
     std::unique_lock lock(m);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return outcomes.size() == 2; }));
@@ -127,7 +134,7 @@ TEST_F(OutboxSink, PublishAsyncCompletesOnlyOnceDurableAndReportsFailures) {
     EXPECT_NE(id, std::this_thread::get_id()) << "completed on the store's thread, not inline";
   EXPECT_TRUE(outcomes[0]) << "the first publish is committed";
   ASSERT_FALSE(outcomes[1]);
-  EXPECT_EQ(outcomes[1].error(), bbgw::error_code(bbgw::storage::errc::duplicate_event));
+  EXPECT_EQ(outcomes[1].error(), bbgw::error_code(bbgw::storage::errc::constraint));
   EXPECT_EQ(notified.load(), 1) << "after_commit only for the committed one";
   // Completed means durable: the committed event is in the outbox, serialised as publish() does.
   auto recs = store_->fetch_undelivered(0, 10);

@@ -117,6 +117,12 @@ TEST_F(SqliteStore, OpenCreatesDirectorySchemaAndWal) {
   EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name='outbox_undelivered'"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM pragma_table_info('outbox') WHERE name='delivered_at'"),
             0);
+  // Schema 3: no expiry index, no second index on the outbox, no sqlite_sequence counter.
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name IN "
+                   "('kv','outbox')"),
+            0)
+      << "each table is its primary key alone";
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE sql LIKE '%AUTOINCREMENT%'"), 0);
   EXPECT_TRUE(fs::exists(settings_.path + "-wal")) << "WAL journal mode";
   EXPECT_TRUE(store_->check_writable());
 }
@@ -190,6 +196,57 @@ TEST_F(SqliteStore, ExpiredRecordsAreInvisibleAndPurged) {
   EXPECT_EQ(*s.get("ns", "forever"), std::optional<std::string>("v3"));
 }
 
+// The sweep walks kv in key order a few records at a time: every expired record of every
+// namespace goes, wherever it falls in the steps, and nothing else does.
+TEST_F(SqliteStore, PurgeSweepsEveryStepAndKeepsLiveRecords) {
+  settings_.purge_chunk = 3;
+  auto& s = open();
+  auto t0 = clock_.now();
+  int expired = 0;
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    for (char const* ns : {"", "a", "b.c", "zz"})
+      for (int i = 0; i < 7; ++i) {
+        auto key = std::string(i == 0 ? "" : "k") + std::to_string(i);
+        bool dies = (i + ns[0]) % 3 == 0;
+        expired += dies;
+        EXPECT_TRUE(u.put(ns, key, "v", dies ? std::optional(t0 + 1s) : std::nullopt));
+      }
+    return {};
+  }));
+  ASSERT_GT(expired, 3);
+  clock_.advance(2s);
+  auto purged = s.purge_expired();
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, static_cast<std::size_t>(expired));
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns != 'bbgw.health'"), 28 - expired);
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE expires_at IS NOT NULL AND ns != 'bbgw.health'"),
+            0);
+  EXPECT_EQ(*s.purge_expired(), 0u) << "a second pass finds nothing";
+}
+
+// Without a call to purge_expired: the committer starts a sweep every purge_interval and runs
+// its steps between group commits, so expired records leave the file on their own.
+TEST_F(SqliteStore, TheCommitterSweepsExpiredRecordsPeriodically) {
+  settings_.purge_chunk = 2;
+  settings_.purge_interval = 20ms;
+  auto& s = open();
+  auto t0 = clock_.now();
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    for (int i = 0; i < 9; ++i)
+      EXPECT_TRUE(u.put("ns", "k" + std::to_string(i), "v",
+                        i % 3 == 0 ? std::nullopt : std::optional(t0 + 1s)));
+    return {};
+  }));
+  clock_.advance(2s);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (scalar("SELECT count(*) FROM kv WHERE ns='ns'") != 3 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns='ns'"), 3);
+  for (int i = 0; i < 9; i += 3)
+    EXPECT_EQ(*s.get("ns", "k" + std::to_string(i)), std::optional<std::string>("v"));
+}
+
 TEST_F(SqliteStore, FailedTransactionLeavesNoStateAndNoEvent) {
   auto& s = open();
   auto r = s.transact([](bbgw::unit_of_work& u) -> bbgw::result<void> {
@@ -238,23 +295,28 @@ TEST_F(SqliteStore, EmitWritesStructuredJsonToTheOutbox) {
   EXPECT_EQ(back->data, ev.data);
 }
 
-TEST_F(SqliteStore, DuplicateEventIdIsAnError) {
+// The outbox keeps what it is given, in commit order: an event id is its producer's (derived
+// from the state the connector dedupes on), and consumers dedupe on it (DESIGN.md, 6). An
+// event that could not be routed fails its transaction, and the transaction's state with it.
+TEST_F(SqliteStore, UnroutableEventFailsItsTransactionAndIdsAreTheProducers) {
   auto& s = open();
   ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("same")); }));
-  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
-    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
-    return u.emit(event("same"));
-  });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), bbgw::error_code(errc::duplicate_event));
-  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
-  EXPECT_EQ(undelivered().size(), 1u);
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("same")); }));
+  auto recs = undelivered();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_LT(recs[0].seq, recs[1].seq);
 
   auto bad = event("x");
   bad.family.clear();
-  EXPECT_EQ(s.transact([&](bbgw::unit_of_work& u) { return u.emit(bad); }).error(),
-            bbgw::error_code(errc::constraint))
+  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
+    return u.emit(bad);
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), bbgw::error_code(errc::constraint))
       << "an event without a family could never be routed";
+  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
+  EXPECT_EQ(undelivered().size(), 2u);
 }
 
 TEST_F(SqliteStore, FailingWorkInAGroupCommitDoesNotAffectTheOthers) {
@@ -312,7 +374,7 @@ TEST_F(SqliteStore, FailingWorkInAGroupCommitDoesNotAffectTheOthers) {
             1 + n - n / 4);
 }
 
-TEST_F(SqliteStore, DuplicateInsideABatchFailsAlone) {
+TEST_F(SqliteStore, FailingEmitInsideABatchFailsAlone) {
   auto& s = open();
   ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("taken")); }));
   std::atomic<bool> entered{false}, release{false};
@@ -331,7 +393,9 @@ TEST_F(SqliteStore, DuplicateInsideABatchFailsAlone) {
   std::thread b([&] {
     dup = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
       EXPECT_TRUE(u.put("ns", "dup", "v"));
-      return u.emit(event("taken"));
+      auto unroutable = event("b");
+      unroutable.family.clear();
+      return u.emit(unroutable);
     });
   });
   while (s.pending_transactions() < 2) std::this_thread::yield();
@@ -346,7 +410,7 @@ TEST_F(SqliteStore, DuplicateInsideABatchFailsAlone) {
   EXPECT_TRUE(ok1);
   EXPECT_TRUE(ok2);
   ASSERT_FALSE(dup);
-  EXPECT_EQ(dup.error(), bbgw::error_code(errc::duplicate_event));
+  EXPECT_EQ(dup.error(), bbgw::error_code(errc::constraint));
   EXPECT_EQ(*s.get("ns", "dup"), std::nullopt);
   std::vector<std::string> ids;
   for (auto const& r : undelivered()) ids.push_back(r.id);
@@ -431,8 +495,8 @@ TEST_F(SqliteStore, OutboxFetchMarkDeletesAndStats) {
   // Delivered records are gone from the file, not just hidden.
   EXPECT_EQ(scalar("SELECT count(*) FROM outbox"), 6);
 
-  // Deliver the rest: the outbox is empty, and seqs are still never reused (AUTOINCREMENT),
-  // so a relay cursor stays valid.
+  // Deliver the rest: the outbox is empty, and seqs are still never reused while the store is
+  // open (the committer numbers them), so the relay's cursor stays valid.
   std::vector<std::int64_t> rest;
   for (auto const& r : undelivered()) rest.push_back(r.seq);
   ASSERT_TRUE(s.mark_delivered(rest));
@@ -466,7 +530,8 @@ TEST_F(SqliteStore, ReopenKeepsDataAndUndeliveredEvents) {
 }
 
 // A database written by schema 1 (delivered_at + partial index, delivered rows kept for an
-// hour) is migrated: delivered rows go, undelivered ones stay in order, and seqs continue.
+// hour) is migrated through 2 and 3: delivered rows go, undelivered ones stay with their seqs
+// and in order, new events are numbered above them, and records keep their expiry.
 TEST_F(SqliteStore, MigratesASchema1Outbox) {
   fs::create_directories(fs::path(settings_.path).parent_path());
   sqlite3* db = nullptr;
@@ -493,6 +558,7 @@ INSERT INTO outbox(id,family,key,type,source,time,payload,created_at,delivered_a
   ('c','test','k','t','/s','2026-01-01T00:00:00Z','{}',3,6),
   ('d','test','k','t','/s','2026-01-01T00:00:00Z','{}',4,NULL),
   ('e','test','k','t','/s','2026-01-01T00:00:00Z','{}',5,7);
+INSERT INTO kv VALUES('ns','old',x'6f6c64',1), ('ns','kept',x'6b',NULL);
 )sql";
   ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3_close(db);
@@ -508,10 +574,19 @@ INSERT INTO outbox(id,family,key,type,source,time,payload,created_at,delivered_a
   auto st = s.stats();
   ASSERT_TRUE(st);
   EXPECT_EQ(st->depth, 2u);
+  auto before = undelivered();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[0].seq, 2);
+  EXPECT_EQ(before[1].seq, 4);
   ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("f")); }));
-  EXPECT_EQ(undelivered().back().seq, 6) << "seqs continue after the deleted last record";
-  EXPECT_FALSE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(event("b")); }))
-      << "duplicate ids are still refused";
+  EXPECT_EQ(undelivered().back().seq, 5) << "numbered above the highest undelivered";
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('kv_expiry','outbox_v3') "
+                   "OR sql LIKE '%AUTOINCREMENT%' OR sql LIKE '%UNIQUE%'"),
+            0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_sequence WHERE name='outbox'"), 0);
+  EXPECT_EQ(*s.get("ns", "old"), std::nullopt) << "expired in 1970";
+  EXPECT_EQ(*s.purge_expired(), 1u);
+  EXPECT_EQ(*s.get("ns", "kept"), std::optional<std::string>("k"));
 }
 
 TEST_F(SqliteStore, RefusesADatabaseFromANewerGateway) {
@@ -645,7 +720,7 @@ serialised serialise(bbgw::cloud_event const& ev) {
 }  // namespace
 
 // emit_serialised writes the row emit() would have written, without serialising on the
-// committer; the same checks apply (duplicate ids, unroutable events).
+// committer; the same checks apply (unroutable events).
 TEST_F(SqliteStore, EmitSerialisedWritesTheSameRowAsEmit) {
   auto& s = open();
   auto a = event("ev-a", "key-1", json::object{{"seq", 1}, {"note", "n"}});
@@ -670,22 +745,17 @@ TEST_F(SqliteStore, EmitSerialisedWritesTheSameRowAsEmit) {
   EXPECT_EQ(rb.time, ra.time);
   EXPECT_EQ(rb.payload, bbgw::to_structured_json(b));
 
-  // A second emit of the same id, serialised or not, fails the transaction and leaves nothing.
-  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
-    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
-    return u.emit_serialised(sb.view(b));
-  });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), bbgw::error_code(errc::duplicate_event));
-  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
-
+  // An unroutable event, serialised or not, fails the transaction and leaves nothing.
   auto unroutable = event("ev-c");
   unroutable.family.clear();
   auto sc = serialise(unroutable);
-  EXPECT_EQ(s.transact([&](bbgw::unit_of_work& u) {
-               return u.emit_serialised(sc.view(unroutable));
-             }).error(),
-            bbgw::error_code(errc::constraint));
+  auto r = s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    EXPECT_TRUE(u.put("ns", "side-effect", "v"));
+    return u.emit_serialised(sc.view(unroutable));
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), bbgw::error_code(errc::constraint));
+  EXPECT_EQ(*s.get("ns", "side-effect"), std::nullopt);
   EXPECT_EQ(undelivered().size(), 2u);
 }
 
