@@ -2,6 +2,7 @@
 // SQLite) through the Kafka relay to acknowledged (acks=all) by the embedded broker.
 // An iteration ends when every published event is marked delivered (outbox depth 0).
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <semaphore>
 #include <thread>
@@ -195,6 +196,44 @@ BENCHMARK(BM_PublishOnly)
     ->Args({1, 50000, 1})
     ->Args({8, 200000, 1})
     ->Args({8, 400000, 100})
+    ->Iterations(3)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The expiry sweep: `records` dedupe records shaped like the NGSI connector's (time-prefixed
+// keys, one namespace), nine in ten expired, deleted by purge_expired() (the committer's sweep,
+// run to the end in one transaction). Items = records the sweep passed.
+void BM_PurgeExpired(benchmark::State& state) {
+  int const records = static_cast<int>(state.range(0));
+  pipeline p(false);
+  std::size_t deleted = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto const now = p.clock.now();
+    for (int i = 0; i < records;) {
+      auto r = p.store->transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+        for (int end = std::min(records, i + 1000); i < end; ++i) {
+          char key[96];
+          std::snprintf(key, sizeof key, "t%016x-%064x", 0x1f0000000u + i, 0xabcdefu * i);
+          auto expires = i % 10 == 0 ? now + 1h : now - 1s;
+          if (auto e = u.put("context.notification", key, "orion/cases", expires); !e) return e;
+        }
+        return {};
+      });
+      if (!r) state.SkipWithError("fill failed");
+    }
+    state.ResumeTiming();
+    auto n = p.store->purge_expired();
+    if (!n) state.SkipWithError("purge failed");
+    deleted += *n;
+  }
+  state.SetItemsProcessed(state.iterations() * records);
+  state.counters["deleted_per_s"] =
+      benchmark::Counter(static_cast<double>(deleted), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PurgeExpired)
+    ->ArgNames({"records"})
+    ->Arg(200000)
     ->Iterations(3)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -149,9 +149,6 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
   for (auto& u : note->entities) {
     auto ev = make_entity_event(std::move(u), cfg_.family_template, b.name, s.name, note->tenant,
                                 r.request_id, now);
-    std::string json = to_structured_json(ev);
-    if (text.capacity() - text.size() < json.size() + 256)
-      text.reserve(std::max(text.capacity() * 2, text.size() + json.size() + 256));
     offsets o;
     o.id = append(ev.id);
     o.source = append(ev.source);
@@ -162,7 +159,9 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
     }
     o.partitionkey = append(ev.partitionkey);
     o.family = append(ev.family);
-    o.json = append(json);
+    o.json.at = text.size();
+    append_structured_json(text, ev);
+    o.json.size = text.size() - o.json.at;
     at.push_back(o);
   }
   std::string_view const all = text;

@@ -32,10 +32,12 @@ struct cloud_event {
 
 // Structured-mode JSON (CloudEvents JSON format, section 3).
 std::string to_structured_json(cloud_event const& ev);
+// The same bytes, appended to `out` (for callers that collect several events in one buffer).
+void append_structured_json(std::string& out, cloud_event const& ev);
 // Parses structured-mode JSON; rejects a missing or mistyped required attribute.
 result<cloud_event> from_structured_json(std::string_view json);
 // A new unique event id: UUID text, version 7 (RFC 9562: Unix milliseconds then 74 random
-// bits), so ids are time-ordered and the outbox's unique index stays append-mostly.
+// bits), so ids are time-ordered.
 std::string new_event_id();
 
 }  // namespace bbgw

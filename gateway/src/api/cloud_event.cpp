@@ -115,14 +115,13 @@ std::string new_event_id() {
 
 namespace {
 
-// Appends what `sr` produces straight into `out`'s spare capacity.
+// Appends what `sr` produces to `out`, through a buffer on the stack (growing `out` first and
+// letting the serializer write into it would zero-fill the room on every call).
 void drain(std::string& out, json::serializer& sr) {
+  char buf[1024];
   while (!sr.done()) {
-    std::size_t n = out.size();
-    std::size_t room = std::max<std::size_t>(out.capacity() - n, 256);
-    out.resize(n + room);
-    auto written = sr.read(out.data() + n, room);
-    out.resize(n + written.size());
+    auto written = sr.read(buf, sizeof buf);
+    out.append(written.data(), written.size());
   }
 }
 
@@ -139,9 +138,14 @@ void member(std::string& out, json::serializer& sr, std::string_view key, std::s
 // Streams the members in a fixed order without building a JSON object, so `data` is never
 // deep-copied (this runs once per event on the outbox path).
 std::string to_structured_json(cloud_event const& ev) {
-  json::serializer sr;
   std::string out;
   out.reserve(512);
+  append_structured_json(out, ev);
+  return out;
+}
+
+void append_structured_json(std::string& out, cloud_event const& ev) {
+  json::serializer sr;
   out += "{\"specversion\":\"";
   out += cloud_event::specversion;
   out += '"';
@@ -167,7 +171,6 @@ std::string to_structured_json(cloud_event const& ev) {
     }
   }
   out += '}';
-  return out;
 }
 
 result<cloud_event> from_structured_json(std::string_view text) {

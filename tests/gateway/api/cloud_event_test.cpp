@@ -91,6 +91,21 @@ TEST(CloudEvent, NonJsonDataIsAString) {
   EXPECT_TRUE(parse_object(bbgw::to_structured_json(ev)).at("data").is_object());
 }
 
+// Several events into one buffer (as the NGSI connector collects them): the bytes that
+// to_structured_json gives, after what the buffer held; data longer than one serializer chunk.
+TEST(CloudEvent, AppendsTheSameBytesAfterWhatIsThere) {
+  auto ev = full_event();
+  ev.data = json::object{{"long", std::string(3000, 'x') + "\"\\\n\u00e9"}, {"n", 1}};
+  std::string out = "prefix|";
+  bbgw::append_structured_json(out, ev);
+  auto const alone = bbgw::to_structured_json(ev);
+  EXPECT_EQ(out, "prefix|" + alone);
+  auto o = parse_object(alone);
+  EXPECT_EQ(o.at("data").at("long").as_string(), std::string(3000, 'x') + "\"\\\n\u00e9");
+  bbgw::append_structured_json(out, full_event());
+  EXPECT_EQ(out, "prefix|" + alone + bbgw::to_structured_json(full_event()));
+}
+
 TEST(CloudEvent, RoundTrips) {
   cloud_event in = full_event();
   auto out = bbgw::from_structured_json(bbgw::to_structured_json(in));
@@ -279,7 +294,8 @@ TEST_F(CloudEventSchema, ValidatorRejectsWrongEvents) {
 namespace {
 
 TEST(JsonChecks, NonFiniteNumbersAnywhereAreFound) {
-  EXPECT_TRUE(bbgw::all_numbers_finite(boost::json::parse(R"({"a":[1,2.5,{"b":-3e300}],"c":null})")));
+  EXPECT_TRUE(
+      bbgw::all_numbers_finite(boost::json::parse(R"({"a":[1,2.5,{"b":-3e300}],"c":null})")));
   EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse(R"({"a":[1,{"b":1e400}]})")));
   EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse(R"([-1e999])")));
   EXPECT_FALSE(bbgw::all_numbers_finite(boost::json::parse("1e400")));
