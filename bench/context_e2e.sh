@@ -5,7 +5,8 @@
 # and entities/s for notifications of 1 and of 100 entities, cross-checked against the gateway's
 # bbgw_context_entities_total, and the outbox depth the relay left behind.
 # Usage: bench/context_e2e.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
-#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 CORRELATOR=uuid1 bench/context_e2e.sh
+#   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 IO_THREADS=0 CORRELATOR=uuid1 \
+#     bench/context_e2e.sh
 # CORRELATOR=uuid1 (default): time-based UUID correlators, as Orion generates them (the gateway
 # then files the dedupe records in time order); CORRELATOR=plain: "bench-<n>-<thread>-<count>",
 # as before 2026-11-24 23:00 UTC (dedupe records at random places of the store's B-tree).
@@ -17,6 +18,7 @@ conns=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 sizes=${SIZES:-"1 100"}
 workers=${WORKERS:-0}  # server.worker_threads (0 = two per core)
+io_threads=${IO_THREADS:-0}  # server.io_threads (0 = one per core)
 correlator=${CORRELATOR:-uuid1}
 . bench/lib.sh
 bench_workdir context
@@ -27,6 +29,7 @@ cat > "$work/bbgw.yaml" <<YAML
 server:
   listeners: [{name: http, address: 127.0.0.1, port: $port}]
   worker_threads: $workers
+  io_threads: $io_threads
 store: {sqlite: {path: $work/bbgw.db}}
 log: {level: warn}
 connectors:

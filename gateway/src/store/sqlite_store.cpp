@@ -537,15 +537,16 @@ bbgw::result<std::unique_ptr<sqlite_store>> sqlite_store::open(sqlite_settings s
     if (wal.text(0) != "wal")
       logger.warn("store: WAL journal mode not available", {{"mode", wal.text(0)}});
   }
-  // A larger WAL between checkpoints (up to 128 MiB): pages rewritten by many group commits
-  // (the outbox's, reused as the relay frees them) reach the main file once, and checkpoints
-  // (the only fsyncs with synchronous=NORMAL) are rarer. 32768 pages instead of 8192: ~4 % more
-  // 1-entity notifications per second (bench/README.md, "Session 7").
+  // A larger WAL between checkpoints: pages rewritten by many group commits reach the main
+  // file once, and checkpoints (the only fsyncs with synchronous=NORMAL) are rarer. Not larger
+  // than 8192 pages: a checkpoint holds the committer, and with 32768 the commits waiting behind
+  // one made the mean latency 1.6x and the longest 2.5x for no measurable gain in rate
+  // (bench/README.md, "Session 7").
   // secure_delete=FAST: the system SQLite (Debian) defaults to ON, which zeroes and rewrites
   // every page freed when delivered records are deleted; FAST still zeroes deleted content on
   // the pages a delete modifies anyway, and freed pages are soon reused by new records.
   for (char const* pragma :
-       {sync_pragma.c_str(), "PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=32768",
+       {sync_pragma.c_str(), "PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=8192",
         "PRAGMA secure_delete=FAST", "PRAGMA temp_store=MEMORY"})
     if (int rc = exec(db, pragma); rc != SQLITE_OK) return fail(db, rc, "store: pragma failed");
   // The writer's page cache. Not larger than it needs: at the end of every write transaction
