@@ -261,8 +261,7 @@ std::string body_fingerprint(std::string_view s) {
 // The notification's own time, when it carries one: the 60-bit timestamp of a time-based
 // (version 1) UUID correlator, which Orion generates, or NGSI-LD notifiedAt. Both come from bytes
 // the dedupe hash covers, so a redelivery has the same. (Event ids do not use it: they stay the
-// hash, as in earlier versions; putting this time first in them made no measurable difference,
-// the relay keeps the outbox and its id index small.)
+// hash, as in earlier versions: the outbox is not indexed by event id.)
 struct note_time {
   // Where the dedupe record goes in the store's ordered key space: notifications received
   // together get neighbouring keys, so a group commit of many of them writes a few B-tree pages

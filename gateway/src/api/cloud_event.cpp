@@ -95,7 +95,7 @@ std::string new_event_id() {
     for (std::size_t i = 0; i < 8; ++i) b[8 + i] = static_cast<unsigned char>(addr >> (8 * i));
   }
   // UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Time-ordered ids
-  // keep the outbox's unique index append-mostly (a random v4 id touches a random page).
+  // keep an index on them (a consumer's dedupe table) append-mostly.
   auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
