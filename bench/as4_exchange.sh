@@ -13,9 +13,11 @@
 # 1 MiB blocks). VARIANTS="gzip:6 auto:1" runs the big exchange once per A-side PMode
 # compression setting (compression:level; fresh gateways each time: an A/B in one run);
 # KIND=text sends compressible XML-like text instead of random bytes; STORAGE=/dev/shm puts
-# spool and payload directories on tmpfs; PERF=1 records a perf profile of A (the sender)
-# during each big exchange (perf report -i /tmp/bbgw-as4-perf-<variant>.data). The variant
-# "old" runs OLD_BIN (an earlier build, without these PMode keys) for both gateways.
+# spool and payload directories on tmpfs; PERF=1 records a perf profile of A (the sender; of B
+# with PERF_SIDE=b) during each big exchange (perf report -i
+# /tmp/bbgw-as4-perf-a-<variant>.data; PERF_OPTS replaces perf record's "-g", e.g.
+# "--call-graph dwarf"). The variant "old" runs OLD_BIN (an earlier build,
+# without these PMode keys) for both gateways.
 # SENDING_THREADS=K sets connectors.edelivery.sending_threads on both (default 4; not for "old").
 # Usage: bench/as4_exchange.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   N=300 CONCURRENCY=8 bench/as4_exchange.sh build/h-as4-rel/gateway/app/bbgw
@@ -135,7 +137,8 @@ while n > 0:
     start_pair "${v%%:*}" "${v##*:}"
     cpu_a0=$(cpu a); cpu_b0=$(cpu b)
     if [ "${PERF:-0}" = 1 ]; then
-      perf record -g -o "/tmp/bbgw-as4-perf-${v%%:*}-${v##*:}.data" -p "$(cat "$work/a/pid")" >/dev/null 2>&1 &
+      perf record ${PERF_OPTS:--g} -o "/tmp/bbgw-as4-perf-${PERF_SIDE:-a}-${v%%:*}-${v##*:}.data" \
+        -p "$(cat "$work/${PERF_SIDE:-a}/pid")" >/dev/null 2>&1 &
       perf_pid=$!
     fi
     start=$(date +%s.%N)

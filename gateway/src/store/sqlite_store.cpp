@@ -471,7 +471,9 @@ sqlite_store::sqlite_store(sqlite_settings settings, bbgw::clock const& clock,
                                          {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})),
       commit_seconds_(metrics.make_histogram(
           "bbgw_store_commit_seconds", "Time to run and commit one group commit",
-          {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})) {
+          {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
+      expired_deleted_(metrics.make_counter("bbgw_store_expired_records_deleted_total",
+                                            "Expired records deleted by the store's sweep")) {
   if (settings_.max_batch == 0) settings_.max_batch = 1;
 }
 
@@ -735,6 +737,8 @@ void sqlite_store::run_committer() {
       if (!r)
         logger_.warn("store: purging expired records failed",
                      {{"error", sqlite3_errmsg(write_db_.get())}});
+      else if (*r)
+        expired_deleted_.inc(static_cast<double>(*r));
       if (!r || sweep.done) {
         sweeping = false;
         next_purge = std::chrono::steady_clock::now() + interval;
@@ -971,6 +975,7 @@ bbgw::result<std::size_t> sqlite_store::purge_expired() {
     return {};
   };
   if (auto r = submit(work); !r) return r.error();
+  if (n) expired_deleted_.inc(static_cast<double>(n));
   return n;
 }
 

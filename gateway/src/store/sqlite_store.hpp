@@ -101,6 +101,7 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
   bbgw::counter& tx_failed_;
   bbgw::histogram& batch_size_;
   bbgw::histogram& commit_seconds_;
+  bbgw::counter& expired_deleted_;
 
   sqlite_handle write_db_;  // used by the committer thread only
   std::unique_ptr<write_statements> ws_;

@@ -222,6 +222,7 @@ TEST_F(SqliteStore, PurgeSweepsEveryStepAndKeepsLiveRecords) {
   EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE expires_at IS NOT NULL AND ns != 'bbgw.health'"),
             0);
   EXPECT_EQ(*s.purge_expired(), 0u) << "a second pass finds nothing";
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_expired_records_deleted_total", {}), expired);
 }
 
 // Without a call to purge_expired: the committer starts a sweep every purge_interval and runs
@@ -243,6 +244,7 @@ TEST_F(SqliteStore, TheCommitterSweepsExpiredRecordsPeriodically) {
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(scalar("SELECT count(*) FROM kv WHERE ns='ns'"), 3);
+  EXPECT_EQ(metrics_.counter_value("bbgw_store_expired_records_deleted_total", {}), 6);
   for (int i = 0; i < 9; i += 3)
     EXPECT_EQ(*s.get("ns", "k" + std::to_string(i)), std::optional<std::string>("v"));
 }
