@@ -6,7 +6,9 @@
 # bbgw_context_entities_total, and the outbox depth the relay left behind.
 # Usage: bench/context_e2e.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 IO_THREADS=0 CORRELATOR=uuid1 \
-#     bench/context_e2e.sh
+#     DEDUPE_WINDOW=1h bench/context_e2e.sh
+# The store sweeps expired dedupe records every 60 s: DEDUPE_WINDOW=1s DURATION=75s measures a
+# run with a sweep in it (the expired-record count is printed after each run).
 # CORRELATOR=uuid1 (default): time-based UUID correlators, as Orion generates them (the gateway
 # then files the dedupe records in time order); CORRELATOR=plain: "bench-<n>-<thread>-<count>",
 # as before 2026-11-24 23:00 UTC (dedupe records at random places of the store's B-tree).
@@ -19,6 +21,7 @@ threads=${THREADS:-2}
 sizes=${SIZES:-"1 100"}
 workers=${WORKERS:-0}  # server.worker_threads (0 = two per core)
 io_threads=${IO_THREADS:-0}  # server.io_threads (0 = one per core)
+dedupe_window=${DEDUPE_WINDOW:-1h}  # connectors.context.dedupe_window (how long records live)
 correlator=${CORRELATOR:-uuid1}
 . bench/lib.sh
 bench_workdir context
@@ -36,6 +39,7 @@ connectors:
   context:
     enabled: true
     max_entities_per_notification: 1000
+    dedupe_window: $dedupe_window
     brokers:
       - name: orion
         flavour: ngsi-v2
@@ -103,4 +107,5 @@ LUA
     'BEGIN { printf "entities/s (bbgw_context_entities_total over wall time): %.0f (%d entities)\n", (a - b) / (t1 - t0), a - b }'
   sleep 2
   echo "outbox depth 2 s after the run: $(metric bbgw_outbox_depth)"
+  echo "expired records deleted so far: $(metric bbgw_store_expired_records_deleted_total)"
 done
