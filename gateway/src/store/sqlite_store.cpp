@@ -130,8 +130,8 @@ ALTER TABLE outbox DROP COLUMN delivered_at;
     //   are derived by the connectors from the state they dedupe on, and consumers dedupe on
     //   the id (DESIGN.md, principle 6);
     // - AUTOINCREMENT: a sqlite_sequence read and write per insert. The committer numbers the
-    //   events itself (next_seq_), monotonic for the life of the process, which is what the
-    //   relay's cursor (in memory, from 0 at start) needs.
+    //   events itself (write_statements::last_seq), monotonic for the life of the process, which
+    //   is what the relay's cursor (in memory, from 0 at start) needs.
     {3, R"sql(
 DROP INDEX kv_expiry;
 CREATE TABLE outbox_v3 (
