@@ -6,7 +6,7 @@
 # bbgw_context_entities_total, and the outbox depth the relay left behind.
 # Usage: bench/context_e2e.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   DURATION=15s CONNECTIONS=16 THREADS=2 SIZES="1 100" WORKERS=0 IO_THREADS=0 CORRELATOR=uuid1 \
-#     DEDUPE_WINDOW=1h bench/context_e2e.sh
+#     DEDUPE_WINDOW=1h CACHE_MIB=4 bench/context_e2e.sh
 # The store sweeps expired dedupe records every 60 s: DEDUPE_WINDOW=1s DURATION=75s measures a
 # run with a sweep in it (the expired-record count is printed after each run).
 # CORRELATOR=uuid1 (default): time-based UUID correlators, as Orion generates them (the gateway
@@ -22,6 +22,7 @@ sizes=${SIZES:-"1 100"}
 workers=${WORKERS:-0}  # server.worker_threads (0 = two per core)
 io_threads=${IO_THREADS:-0}  # server.io_threads (0 = one per core)
 dedupe_window=${DEDUPE_WINDOW:-1h}  # connectors.context.dedupe_window (how long records live)
+cache_mib=${CACHE_MIB:-4}  # store.sqlite.cache_mib
 correlator=${CORRELATOR:-uuid1}
 . bench/lib.sh
 bench_workdir context
@@ -33,7 +34,7 @@ server:
   listeners: [{name: http, address: 127.0.0.1, port: $port}]
   worker_threads: $workers
   io_threads: $io_threads
-store: {sqlite: {path: $work/bbgw.db}}
+store: {sqlite: {path: $work/bbgw.db, cache_mib: $cache_mib}}
 log: {level: warn}
 connectors:
   context:
