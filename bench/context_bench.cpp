@@ -221,8 +221,10 @@ void BM_store_notification(benchmark::State& state) {
     std::vector<std::string> keys(in_flight), ids(in_flight);
     for (int i = 0; i < in_flight; ++i, ++n) {
       auto h = context::sha256_of(std::to_string(n));
-      keys[i] = (time_ordered ? "t" + std::to_string(1'000'000'000'000 + n) + "-" : std::string{}) +
-                context::to_hex(h);
+      keys[i].clear();
+      if (time_ordered)
+        keys[i].append("t").append(std::to_string(1'000'000'000'000 + n)).append("-");
+      keys[i].append(context::to_hex(h));
       ids[i] = context::uuid_from_digest(h);
     }
     for (int i = 0; i < in_flight; ++i) {

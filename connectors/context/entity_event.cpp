@@ -2,26 +2,25 @@
 
 namespace bbgw::context {
 
-cloud_event make_entity_event(entity_update&& u, std::string const& family_template,
-                              std::string_view broker, std::string_view subscription,
-                              std::string_view tenant, std::string_view request_id, sys_time now) {
-  std::string family = expand_family(family_template, broker, subscription, tenant, u.type);
-  std::optional<std::string> subject = u.id;
-  // Built in place: `data` is move-constructed, so it keeps the notification's arena storage
-  // (assigning into a default-constructed value would copy it into the default storage).
-  return cloud_event{
-      .id = std::move(u.event_id),
-      .source = "/bbgw/context/" + std::string(broker) + "/" +
-                (tenant.empty() ? std::string("default") : std::string(tenant)),
-      .type = std::string(entity_updated_type),
-      .subject = std::move(subject),
+std::string entity_event_source(std::string_view broker, std::string_view tenant) {
+  std::string s = "/bbgw/context/";
+  s.append(broker).append("/").append(tenant.empty() ? std::string_view("default") : tenant);
+  return s;
+}
+
+cloud_event_view entity_event(entity_update const& u, boost::json::value const& data,
+                              std::string_view source, std::string_view request_id, sys_time now) {
+  return cloud_event_view{
+      .id = u.event_id,
+      .source = source,
+      .type = entity_updated_type,
+      .subject = std::string_view(u.id),
       .time = now,
       .datacontenttype = "application/json",
-      .dataschema = std::string(entity_updated_schema),
-      .partitionkey = std::move(u.id),
-      .requestid = request_id.empty() ? std::nullopt : std::optional<std::string>(request_id),
-      .data = boost::json::value(std::move(u.data)),
-      .family = std::move(family),
+      .dataschema = entity_updated_schema,
+      .partitionkey = u.id,
+      .requestid = request_id.empty() ? std::nullopt : std::optional<std::string_view>(request_id),
+      .data = &data,
   };
 }
 

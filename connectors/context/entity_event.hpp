@@ -1,7 +1,9 @@
 #pragma once
-// Builds the CloudEvent for one normalised entity update.
+// The CloudEvent for one normalised entity update.
 #include <string>
 #include <string_view>
+
+#include <boost/json/value.hpp>
 
 #include "bbgw/cloud_event.hpp"
 #include "context/normalise.hpp"
@@ -12,10 +14,13 @@ inline constexpr std::string_view entity_updated_type = "eu.bbgateway.context.en
 inline constexpr std::string_view entity_updated_schema =
     "https://bbgateway.eu/schemas/events/context.entity.updated.json";
 
-// source "/bbgw/context/<broker>/<tenant or 'default'>", partition key and subject = entity id,
-// family from the template. Moves the entity's data into the event.
-cloud_event make_entity_event(entity_update&& u, std::string const& family_template,
-                              std::string_view broker, std::string_view subscription,
-                              std::string_view tenant, std::string_view request_id, sys_time now);
+// The events' source: "/bbgw/context/<broker>/<tenant or 'default'>".
+std::string entity_event_source(std::string_view broker, std::string_view tenant);
+
+// The event of `u` as views (into `u`, `data` — the entity's data, moved out of `u` by the caller
+// — and `source`): id u.event_id, subject and partition key = entity id. Serialised on the
+// notification's thread without building a cloud_event.
+cloud_event_view entity_event(entity_update const& u, boost::json::value const& data,
+                              std::string_view source, std::string_view request_id, sys_time now);
 
 }  // namespace bbgw::context

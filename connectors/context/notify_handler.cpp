@@ -131,8 +131,7 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
     std::size_t at = 0, size = 0;
   };
   struct offsets {
-    span id, source, type, subject, partitionkey, family, json;
-    bool has_subject = false;
+    span id, source, type, entity, family, json;  // entity id: the subject and partition key
   };
   auto& text = p->text;
   text.clear();
@@ -144,23 +143,23 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
   std::string const time = format_rfc3339(now);
   span const key = append(note->dedupe_key);
   span const time_at = append(time);
+  // The same for every entity of the notification.
+  std::string const source = entity_event_source(b.name, note->tenant);
+  span const source_at = append(source);
+  span const type_at = append(entity_updated_type);
   std::vector<offsets> at;  // small: freed here
   at.reserve(note->entities.size());
   for (auto& u : note->entities) {
-    auto ev = make_entity_event(std::move(u), cfg_.family_template, b.name, s.name, note->tenant,
-                                r.request_id, now);
+    // Move-constructed: the data keeps the notification's arena storage (no copy).
+    boost::json::value const data(std::move(u.data));
     offsets o;
-    o.id = append(ev.id);
-    o.source = append(ev.source);
-    o.type = append(ev.type);
-    if (ev.subject) {
-      o.subject = append(*ev.subject);
-      o.has_subject = true;
-    }
-    o.partitionkey = append(ev.partitionkey);
-    o.family = append(ev.family);
+    o.id = append(u.event_id);
+    o.source = source_at;
+    o.type = type_at;
+    o.entity = append(u.id);
+    o.family = append(expand_family(cfg_.family_template, b.name, s.name, note->tenant, u.type));
     o.json.at = text.size();
-    append_structured_json(text, ev);
+    append_structured_json(text, entity_event(u, data, source, r.request_id, now));
     o.json.size = text.size() - o.json.at;
     at.push_back(o);
   }
@@ -173,15 +172,14 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
   p->events.clear();
   p->events.reserve(at.size());
   for (auto const& o : at)
-    p->events.push_back(
-        serialised_event{.id = view(o.id),
-                         .source = view(o.source),
-                         .type = view(o.type),
-                         .subject = o.has_subject ? std::optional(view(o.subject)) : std::nullopt,
-                         .partitionkey = view(o.partitionkey),
-                         .family = view(o.family),
-                         .time = view(time_at),
-                         .json = view(o.json)});
+    p->events.push_back(serialised_event{.id = view(o.id),
+                                         .source = view(o.source),
+                                         .type = view(o.type),
+                                         .subject = view(o.entity),
+                                         .partitionkey = view(o.entity),
+                                         .family = view(o.family),
+                                         .time = view(time_at),
+                                         .json = view(o.json)});
 
   // The answer to a fresh notification, built here too (the store's thread only hands it on).
   p->accepted = response{};

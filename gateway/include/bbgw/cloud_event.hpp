@@ -30,10 +30,25 @@ struct cloud_event {
   std::string family;
 };
 
+// A cloud_event's attributes as views, for a producer that serialises events without building
+// them (the views must outlive the call). `data` null = no data.
+struct cloud_event_view {
+  std::string_view id, source, type;
+  std::optional<std::string_view> subject;
+  sys_time time{};
+  std::string_view datacontenttype;
+  std::optional<std::string_view> dataschema;
+  std::string_view partitionkey;
+  std::optional<std::string_view> requestid;
+  boost::json::value const* data = nullptr;
+};
+
 // Structured-mode JSON (CloudEvents JSON format, section 3).
 std::string to_structured_json(cloud_event const& ev);
 // The same bytes, appended to `out` (for callers that collect several events in one buffer).
 void append_structured_json(std::string& out, cloud_event const& ev);
+// What append_structured_json writes for the cloud_event these views describe.
+void append_structured_json(std::string& out, cloud_event_view const& ev);
 // Parses structured-mode JSON; rejects a missing or mistyped required attribute.
 result<cloud_event> from_structured_json(std::string_view json);
 // A new unique event id: UUID text, version 7 (RFC 9562: Unix milliseconds then 74 random

@@ -145,6 +145,22 @@ std::string to_structured_json(cloud_event const& ev) {
 }
 
 void append_structured_json(std::string& out, cloud_event const& ev) {
+  auto opt = [](std::optional<std::string> const& v) {
+    return v ? std::optional<std::string_view>(*v) : std::nullopt;
+  };
+  append_structured_json(out, cloud_event_view{.id = ev.id,
+                                               .source = ev.source,
+                                               .type = ev.type,
+                                               .subject = opt(ev.subject),
+                                               .time = ev.time,
+                                               .datacontenttype = ev.datacontenttype,
+                                               .dataschema = opt(ev.dataschema),
+                                               .partitionkey = ev.partitionkey,
+                                               .requestid = opt(ev.requestid),
+                                               .data = ev.data.is_null() ? nullptr : &ev.data});
+}
+
+void append_structured_json(std::string& out, cloud_event_view const& ev) {
   json::serializer sr;
   out += "{\"specversion\":\"";
   out += cloud_event::specversion;
@@ -158,16 +174,16 @@ void append_structured_json(std::string& out, cloud_event const& ev) {
   if (ev.dataschema) member(out, sr, "dataschema", *ev.dataschema);
   if (!ev.partitionkey.empty()) member(out, sr, "partitionkey", ev.partitionkey);
   if (ev.requestid) member(out, sr, "requestid", *ev.requestid);
-  if (!ev.data.is_null()) {
+  if (ev.data && !ev.data->is_null()) {
     // Absent datacontenttype means JSON (CloudEvents JSON format, 3.1); other content types
     // carry their data as a JSON string.
     bool inline_json = ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype);
-    if (inline_json || ev.data.is_string()) {
+    if (inline_json || ev.data->is_string()) {
       out += ",\"data\":";
-      sr.reset(&ev.data);
+      sr.reset(ev.data);
       drain(out, sr);
     } else {
-      member(out, sr, "data", json::serialize(ev.data));
+      member(out, sr, "data", json::serialize(*ev.data));
     }
   }
   out += '}';
