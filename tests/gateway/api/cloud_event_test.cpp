@@ -109,37 +109,44 @@ TEST(CloudEvent, AppendsTheSameBytesAfterWhatIsThere) {
 // Views of an event serialise to the event's own bytes: every attribute, the optional ones
 // absent, and non-JSON data (carried as a string).
 TEST(CloudEvent, ViewsSerialiseToTheSameBytes) {
-  auto view_of = [](cloud_event const& ev) {
-    auto opt = [](std::optional<std::string> const& v) {
-      return v ? std::optional<std::string_view>(*v) : std::nullopt;
-    };
-    return bbgw::cloud_event_view{.id = ev.id,
-                                  .source = ev.source,
-                                  .type = ev.type,
-                                  .subject = opt(ev.subject),
-                                  .time = ev.time,
-                                  .datacontenttype = ev.datacontenttype,
-                                  .dataschema = opt(ev.dataschema),
-                                  .partitionkey = ev.partitionkey,
-                                  .requestid = opt(ev.requestid),
-                                  .data = ev.data.is_null() ? nullptr : &ev.data};
-  };
+  auto const full = full_event();
+  json::value const data = full.data;
+  bbgw::cloud_event_view const v{
+      .id = "5b2d0a4e-2f7c-4a57-9a51-9d8b3b6f0c11",
+      .source = "/bbgw/test",
+      .type = "eu.bbgateway.test.emitted.v1",
+      .subject = "subject-1",
+      .time = full.time,
+      .datacontenttype = "application/json",
+      .dataschema = "https://bbgateway.eu/schemas/events/gateway.test.emitted.json",
+      .partitionkey = "key-7",
+      .requestid = "req-42",
+      .data = &data};
+  std::string out = "x";
+  bbgw::append_structured_json(out, v);
+  EXPECT_EQ(out, "x" + bbgw::to_structured_json(full));
+
   cloud_event minimal;
   minimal.id = "m";
   minimal.source = "/s";
   minimal.type = "t";
   minimal.datacontenttype.clear();
-  cloud_event text = full_event();
+  out.clear();
+  bbgw::append_structured_json(out, bbgw::cloud_event_view{.id = "m", .source = "/s", .type = "t"});
+  EXPECT_EQ(out, bbgw::to_structured_json(minimal));
+  EXPECT_EQ(parse_object(out).size(), 5u) << "specversion, id, source, type, time";
+
+  auto text = full_event();
   text.datacontenttype = "text/plain";
   text.data = json::object{{"not", "a string"}};
-  for (auto const& ev : {full_event(), minimal, text}) {
-    std::string out = "x";
-    bbgw::append_structured_json(out, view_of(ev));
-    EXPECT_EQ(out, "x" + bbgw::to_structured_json(ev));
-  }
-  auto o = parse_object(bbgw::to_structured_json(minimal));
-  EXPECT_EQ(o.size(), 5u) << "specversion, id, source, type, time";
-  EXPECT_TRUE(parse_object(bbgw::to_structured_json(text)).at("data").is_string());
+  json::value const text_data = text.data;
+  auto tv = v;
+  tv.datacontenttype = "text/plain";
+  tv.data = &text_data;
+  out.clear();
+  bbgw::append_structured_json(out, tv);
+  EXPECT_EQ(out, bbgw::to_structured_json(text));
+  EXPECT_TRUE(parse_object(out).at("data").is_string());
 }
 
 TEST(CloudEvent, RoundTrips) {
