@@ -153,8 +153,6 @@ ALTER TABLE outbox_v3 RENAME TO outbox;
 )sql"},
 };
 
-constexpr auto k_purge_interval = std::chrono::seconds{60};
-
 int exec(sqlite3* db, char const* sql) {
   return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
 }
@@ -704,10 +702,7 @@ void sqlite_store::run_committer() {
   std::vector<job*> batch;
   batch.reserve(settings_.max_batch);
   recycled_.reserve(settings_.max_batch);
-  auto const interval = settings_.purge_interval.count() > 0
-                            ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  settings_.purge_interval)
-                            : std::chrono::steady_clock::duration{k_purge_interval};
+  auto const interval = std::max(settings_.purge_interval, std::chrono::milliseconds{1});
   auto next_purge = std::chrono::steady_clock::now() + interval;
   sweep_cursor sweep;
   bool sweeping = false;

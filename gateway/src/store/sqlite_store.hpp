@@ -30,9 +30,9 @@ struct sqlite_settings {
   std::chrono::milliseconds busy_timeout{5000};
   std::size_t max_batch = 512;  // transactions per group commit
   std::size_t cache_mib = 4;    // the writing connection's page cache
-  // Expired records are deleted by a sweep started every purge_interval (0: 60 s), in steps
-  // of purge_chunk records between group commits.
-  std::chrono::milliseconds purge_interval{0};
+  // Expired records are deleted by a sweep started every purge_interval, in steps of
+  // purge_chunk records between group commits.
+  std::chrono::milliseconds purge_interval{60'000};
   std::size_t purge_chunk = 2000;
 };
 
