@@ -18,6 +18,7 @@
 # /tmp/bbgw-as4-perf-a-<variant>.data; PERF_OPTS replaces perf record's "-g", e.g.
 # "--call-graph dwarf"). The variant "old" runs OLD_BIN (an earlier build,
 # without these PMode keys) for both gateways.
+# WARM_MB=M writes and deletes M MiB on tmpfs before each big exchange (see warm_memory in lib.sh).
 # SENDING_THREADS=K sets connectors.edelivery.sending_threads on both (default 4; not for "old").
 # Usage: bench/as4_exchange.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   N=300 CONCURRENCY=8 bench/as4_exchange.sh build/h-as4-rel/gateway/app/bbgw
@@ -134,6 +135,7 @@ while n > 0:
   bound=$(awk -v b="$bytes" -v s="$sha" -v g="$gcm" 'BEGIN { printf "%.4f", b / (s * 1000) + b / (g * 1000) }')
   echo "payload: $big_mb MiB ${KIND:-random}; openssl speed sha256 $sha kB/s, aes-128-gcm $gcm kB/s -> bound $bound s; storage ${STORAGE:-/tmp}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for v in $variants; do
+    warm_memory
     start_pair "${v%%:*}" "${v##*:}"
     cpu_a0=$(cpu a); cpu_b0=$(cpu b)
     if [ "${PERF:-0}" = 1 ]; then

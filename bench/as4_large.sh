@@ -10,7 +10,8 @@
 # on 1 MiB blocks: the time one SHA-256 pass and one AES-GCM pass over SIZE bytes take).
 # Usage: bench/as4_large.sh [BBGW_BINARY] (default build/release/gateway/app/bbgw)
 #   SIZE=1073741824 GZIP=0 RUNS=1 PERF=0 STORAGE= bench/as4_large.sh
-#   (PERF=1: perf profile of bbgw during the POST; STORAGE=/dev/shm: spool + payloads on tmpfs)
+#   (PERF=1: perf profile of bbgw during the POST; STORAGE=/dev/shm: spool + payloads on tmpfs;
+#   WARM_MB=M: M MiB written to tmpfs and deleted before the POSTs, see warm_memory in lib.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -79,6 +80,7 @@ for run in $(seq "$runs"); do
   echo "== run $run: payload $size B ${gzip_flag:-(no gzip)}, AS4 body $body_size B (generated in $(echo "$t1 - $t0" | bc) s)"
   # The same bytes with a Content-Type the connector refuses at once (EBMS:0008): what the
   # upload and the server's spooling alone take.
+  warm_memory
   scpu0=$(cpu_ticks)
   spool=$(curl -sS -o /dev/null -w '%{time_total}' -X POST -H "Content-Type: application/octet-stream" \
     -T "$work/message.as4" -H "Expect:" "http://127.0.0.1:$port/edelivery/as4")

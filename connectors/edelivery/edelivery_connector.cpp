@@ -106,14 +106,16 @@ std::vector<route> edelivery_connector::routes() {
                 as4_limit,
                 execution::worker,
                 true});
-  // Spooled to a file as it arrives (multipart payloads are streamed on into their files);
-  // room for base64 (4/3) and the framing around max_submit_size of payload bytes.
+  // Read while it arrives (multipart payloads go straight into their files; spooled to a file
+  // first when the server's stream slots are all in use); room for base64 (4/3) and the
+  // framing around max_submit_size of payload bytes.
   rs.push_back({{"POST"},
                 std::string(api_base) + "/messages",
                 [this](request const& r) { return submit(r); },
                 config_.max_submit_bytes / 3 * 4 + 1024 * 1024,
                 execution::worker});
   rs.back().spool_body = true;
+  rs.back().stream_body = true;
   rs.push_back({{"GET"},
                 std::string(api_base) + "/messages/{id}",
                 [this](request const& r) { return get_message(r); },

@@ -17,6 +17,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "edelivery/body_streambuf.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/form_data.hpp"
 #include "edelivery/housekeeping.hpp"
@@ -270,6 +271,12 @@ response edelivery_connector::submit(request const& req) {
     fs::remove_all(dir, fec);
     return response::problem(status, why);
   };
+  // A streamed body that did not arrive whole (see bbgw::body_reader).
+  auto refuse_cut_off = [&](error_code why) {
+    if (why == make_error_code(boost::system::errc::message_size))
+      return refuse(413, "the request body is larger than max_submit_size allows");
+    return refuse(400, "the request body did not arrive whole (the client stopped sending)");
+  };
 
   // 1. The body → metadata object + payload files (400 malformed, 413 too large).
   json::object meta;
@@ -279,8 +286,14 @@ response edelivery_connector::submit(request const& req) {
   if (form) {
     std::ifstream file_in;
     std::istringstream mem_in;
+    std::optional<body_streambuf> body_buf;
+    std::istream stream_in(nullptr);
     std::istream* in = &mem_in;
-    if (req.body_file) {
+    if (req.body_stream) {  // parsed while it arrives: payloads go straight to their files
+      body_buf.emplace(*req.body_stream);
+      stream_in.rdbuf(&*body_buf);
+      in = &stream_in;
+    } else if (req.body_file) {
       file_in.open(*req.body_file, std::ios::binary);
       if (!file_in) return refuse(503, "cannot read the spooled body");
       in = &file_in;
@@ -293,6 +306,7 @@ response edelivery_connector::submit(request const& req) {
     std::string why;
     auto r = parse_form_data(*in, ct->param("boundary").value_or(""), h, limits, &why);
     if (h.refused) return refuse(h.refused->status, h.refused->detail);
+    if (body_buf && body_buf->error()) return refuse_cut_off(body_buf->error());
     if (!r && r.error() == make_error_code(errc::mime_too_many_parts))
       return refuse(422, "more payload parts than max_parts allows");
     if (!r) return refuse(400, "malformed multipart/form-data: " + why);
@@ -316,7 +330,16 @@ response edelivery_connector::submit(request const& req) {
   } else {
     std::string text;
     std::string const* body = &req.body;
-    if (req.body_file) {
+    if (req.body_stream) {
+      std::vector<char> chunk(64 * 1024);
+      for (;;) {
+        auto n = req.body_stream->read(chunk);
+        if (!n) return refuse_cut_off(n.error());
+        if (*n == 0) break;
+        text.append(chunk.data(), *n);
+      }
+      body = &text;
+    } else if (req.body_file) {
       std::ifstream in(*req.body_file, std::ios::binary);
       if (!in) return refuse(503, "cannot read the spooled body");
       text.assign(std::istreambuf_iterator<char>(in), {});

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "bbgw/body_reader.hpp"
 #include "bbgw/header_list.hpp"
 
 namespace bbgw {
@@ -19,6 +20,9 @@ struct request {
   std::string body;  // empty when the route spools its body to a file
   // Routes with spool_body: the file holding the body (possibly empty), private to this request.
   std::optional<std::string> body_file;
+  // Routes with stream_body, when the server streams this body: read it from the handler's
+  // thread while the handler runs (body and body_file are then empty).
+  body_reader* body_stream = nullptr;
   // Path parameters bound by the router: "/messages/{id}" matched against "/messages/42"
   // gives {"id", "42"} (percent-decoded).
   std::vector<std::pair<std::string, std::string>> params;
@@ -31,9 +35,7 @@ struct request {
   // DER of the verified client certificate (mTLS).
   std::optional<std::string> client_certificate_der;
 
-  std::optional<std::string_view> header(std::string_view name) const {
-    return headers.get(name);
-  }
+  std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
   std::optional<std::string_view> param(std::string_view name) const {
     for (auto const& [k, v] : params)
       if (k == name) return v;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -327,6 +328,58 @@ auto async_run_async_handler(bbgw::route const& r, bbgw::request const& req,
       token, &r, &req);
 }
 
+// A streamed request body's shared state: the pipe to the handler, the handler's outcome, and a
+// timer the connection waits on until the handler has made room or answered. Signals are posted
+// to the connection's own (single-threaded) executor, so a signal either comes before the wait
+// (`signalled` is seen) or cancels it.
+struct body_stream_state : std::enable_shared_from_this<body_stream_state> {
+  static constexpr std::size_t buffer_bytes = std::size_t{1} << 20;
+
+  explicit body_stream_state(asio::any_io_executor executor)
+      : ex(std::move(executor)), timer(ex), pipe(buffer_bytes, {}) {}
+  void signal() {
+    signalled = true;
+    timer.cancel();
+  }
+  // Called by the pipe on the handler's thread.
+  std::function<void()> waker() {
+    return [w = weak_from_this(), ex = ex] {
+      asio::post(ex, [w] {
+        if (auto s = w.lock()) s->signal();
+      });
+    };
+  }
+
+  asio::any_io_executor ex;
+  asio::steady_timer timer;
+  bbgw::http::body_pipe pipe;
+  bool signalled = false;
+  std::optional<handler_outcome> outcome;
+};
+
+// One of the server's max_streamed_bodies slots, held for a request's lifetime.
+class stream_slot {
+ public:
+  stream_slot() = default;
+  stream_slot(stream_slot const&) = delete;
+  stream_slot& operator=(stream_slot const&) = delete;
+  ~stream_slot() {
+    if (count_) count_->fetch_sub(1);
+  }
+  bool acquire(std::atomic<unsigned>& count, unsigned max) {
+    unsigned v = count.load();
+    while (v < max)
+      if (count.compare_exchange_weak(v, v + 1)) {
+        count_ = &count;
+        return true;
+      }
+    return false;
+  }
+
+ private:
+  std::atomic<unsigned>* count_ = nullptr;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -404,6 +457,10 @@ struct server::impl {
 
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> spool_seq_{0};
+  std::atomic<unsigned> streams_{0};  // streamed request bodies in progress
+  unsigned max_streams_ = 1;
+  counter* streamed_bodies_;
+  counter* stream_fallbacks_;
   std::atomic<bool> destroying_{false};
   std::atomic<std::size_t> open_{0};
   std::mutex conns_mutex_;  // taken per connection open/close, never per request
@@ -476,6 +533,15 @@ server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& 
   bad_malformed_ = &bad("malformed");
   bad_header_ = &bad("header_too_large");
   bad_body_ = &bad("body_too_large");
+  {
+    unsigned const workers = cfg_.worker_threads ? cfg_.worker_threads : 2 * cores();
+    max_streams_ = cfg_.max_streamed_bodies ? cfg_.max_streamed_bodies : std::max(1u, workers / 2);
+  }
+  streamed_bodies_ = &m.make_counter("bbgw_http_streamed_bodies_total",
+                                     "Request bodies read while their handler ran (stream_body)");
+  stream_fallbacks_ =
+      &m.make_counter("bbgw_http_stream_fallbacks_total",
+                      "Bodies of stream_body routes spooled because every stream slot was in use");
   bad_target_ = &bad("bad_target");
   open_gauge_ = &m.make_gauge("bbgw_http_open_connections", "Open client connections");
 
@@ -998,9 +1064,16 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
     std::size_t const slot = static_cast<std::size_t>(
         std::find(rt.methods.begin(), rt.methods.end(), method) - rt.methods.begin());
 
+    // Routes that stream: the handler reads the body while it arrives, if a slot is free.
+    stream_slot stream_held;
+    bool streaming = false;
+    if (rt.stream_body && body_pending && !rt.handle_async && rt.exec == bbgw::execution::worker) {
+      streaming = stream_held.acquire(streams_, max_streams_);
+      if (!streaming) stream_fallbacks_->inc();
+    }
     // Routes that spool: the body goes to a private file as it arrives.
     spool_guard spool;
-    if (rt.spool_body) {
+    if (rt.spool_body && !streaming) {
       if (auto ec = open_spool_file(cfg_.spool_dir, ++spool_seq_, hreq.body().file, spool.path)) {
         log_.error("cannot create a spool file",
                    {{"request_id", rid}, {"route", rt.pattern}, {"error", ec.message()}});
@@ -1011,15 +1084,18 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
       }
     }
 
+    auto note_body_too_large = [&] {
+      bad_body_->inc();
+      log_.info("bad request", {{"request_id", rid},
+                                {"listener", l.cfg.name},
+                                {"remote", remote},
+                                {"route", rt.pattern},
+                                {"reason", "body_too_large"}});
+    };
     if (body_pending) {
       std::size_t const limit = rt.body_limit ? rt.body_limit : lim.body_limit;
       auto too_large = [&]() -> asio::awaitable<void> {
-        bad_body_->inc();
-        log_.info("bad request", {{"request_id", rid},
-                                  {"listener", l.cfg.name},
-                                  {"remote", remote},
-                                  {"route", rt.pattern},
-                                  {"reason", "body_too_large"}});
+        note_body_too_large();
         co_await refuse(413, "the request body is larger than this route accepts", rid, version,
                         false, head, rm, slot, t0);
         co_await close(true);
@@ -1037,7 +1113,8 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
           if (ec) break;
         }
       }
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, *parser, nothrow);
+      auto [ec, n] = streaming ? std::tuple<error_code, std::size_t>{}
+                               : co_await bhttp::async_read(stream, buffer, *parser, nothrow);
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           co_await too_large();
@@ -1079,7 +1156,11 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
     req.headers = bbgw::header_list{};
     for (auto const& f : hreq)
       req.headers.add(std::string(f.name_string()), std::string(f.value()));
-    if (rt.spool_body) {
+    req.body_stream = nullptr;
+    if (streaming) {
+      req.body.clear();
+      req.body_file.reset();
+    } else if (rt.spool_body) {
       error_code cec;
       hreq.body().file.close(cec);
       if (cec) {
@@ -1110,7 +1191,71 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
     dl.clear();
     // Plain if/else: g++ 12 mishandles temporaries of a co_await inside a conditional operator.
     handler_outcome out;
-    if (rt.handle_async)
+    bool body_unread = false;  // a streamed body the handler did not read to its end
+    if (streaming) {
+      // The handler runs on a worker while this loop feeds it the body, pausing whenever the
+      // pipe is full. The client's time for the whole request is what is left of the read
+      // timeout; time spent waiting for the handler does not count against it.
+      streamed_bodies_->inc();
+      auto st = std::make_shared<body_stream_state>(co_await asio::this_coro::executor);
+      st->pipe.set_wake(st->waker());
+      hreq.body().pipe = &st->pipe;
+      req.body_stream = &st->pipe;
+      auto work = asio::prefer(st->ex, asio::execution::outstanding_work.tracked);
+      asio::post(workers_, [st, work, &rt, &req]() mutable {
+        auto o = invoke_handler(rt, req);
+        st->pipe.close_reader();
+        asio::post(work, [st, o = std::move(o)]() mutable {
+          st->outcome = std::move(o);
+          st->signal();
+        });
+      });
+      bool body_done = false, client_failed = false;
+      auto client_left = read_deadline - dl.now();
+      while (!st->outcome) {
+        if (!body_done && !client_failed && st->pipe.wants_more()) {
+          auto const t = dl.now();
+          dl.expires_at(t + client_left);
+          auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, nothrow);
+          client_left -= dl.now() - t;
+          bool const timed_out = dl.expired();
+          dl.clear();
+          if (!ec) {
+            if (parser->is_done()) {
+              body_done = true;
+              st->pipe.finish();
+            }
+            continue;
+          }
+          client_failed = true;
+          if (ec == bhttp::error::body_limit) {
+            note_body_too_large();
+            st->pipe.fail(make_error_code(boost::system::errc::message_size));
+          } else {
+            if (timed_out) {
+              timeout_read_->inc();
+              log_.info("request read timed out",
+                        {{"request_id", rid}, {"listener", l.cfg.name}, {"remote", remote}});
+            } else if (is_parse_error(ec)) {
+              bad_malformed_->inc();
+            }
+            st->pipe.fail(make_error_code(boost::system::errc::connection_aborted));
+          }
+          continue;
+        }
+        if (!st->signalled) {
+          st->timer.expires_at(steady::time_point::max());
+          co_await st->timer.async_wait(nothrow);  // ends when signalled (cancelled)
+        }
+        st->signalled = false;
+      }
+      out = std::move(*st->outcome);
+      hreq.body().pipe = nullptr;
+      req.body_stream = nullptr;
+      body_unread = !body_done;
+      // What is left of the body would be read as the next request: answer, then close.
+      if (body_unread) keep = false;
+    } else if (rt.handle_async)
       out = co_await async_run_async_handler(rt, req, asio::use_awaitable);
     else if (rt.exec == bbgw::execution::io)
       out = invoke_handler(rt, req);
@@ -1133,7 +1278,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
       bool ok = co_await refuse(500, "the request could not be processed", rid, version, keep, head,
                                 rm, slot, t0);
       if (ok) continue;
-      co_await close(false);
+      co_await close(body_unread);
       co_return;
     }
 
@@ -1147,7 +1292,7 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
                              {"status", std::to_string(status)}});
     if (!ok) break;
     if (!keep) {
-      co_await close(false);
+      co_await close(body_unread);
       co_return;
     }
   }

@@ -51,6 +51,10 @@ struct server_settings {
   std::string server_name = "bbgw";
   // Where routes with spool_body write request bodies (created at start when needed).
   std::string spool_dir = "var/spool";
+  // Request bodies read while their handler runs (routes with stream_body), at most this many
+  // at once; 0 = half the worker threads, at least one. Each holds a worker until the client
+  // has sent its body: the rest of the pool stays free for other requests.
+  unsigned max_streamed_bodies = 0;
 };
 
 struct bound_listener {

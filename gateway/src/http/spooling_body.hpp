@@ -1,7 +1,8 @@
 #pragma once
 // A Beast request body that lives in memory or, for routes that ask for it, in a file: the
 // server decides after routing, before the first body byte is read, so large uploads (AS4
-// payloads) go to disk as they arrive instead of into memory.
+// payloads) go to disk as they arrive instead of into memory, or — for routes that stream — to
+// the handler through a body_pipe.
 #include <cstdint>
 #include <string>
 
@@ -12,6 +13,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/optional/optional.hpp>
 
+#include "http/body_pipe.hpp"
+
 namespace bbgw::http {
 
 struct spooling_body {
@@ -21,10 +24,12 @@ struct spooling_body {
     std::string pending;      // spooled bytes not yet written: the file gets large writes
     std::uint64_t spooled = 0;
     bool write_failed = false;  // the file refused bytes (disk full, quota)
+    body_pipe* pipe = nullptr;  // set when the body is streamed to its handler
+    std::uint64_t streamed = 0;
   };
 
   static std::uint64_t size(value_type const& v) {
-    return v.file.is_open() ? v.spooled : v.text.size();
+    return v.pipe ? v.streamed : v.file.is_open() ? v.spooled : v.text.size();
   }
 
   class reader {
@@ -34,7 +39,7 @@ struct spooling_body {
 
     void init(boost::optional<std::uint64_t> const& length, boost::beast::error_code& ec) {
       ec = {};
-      if (body_.file.is_open() || !length) return;
+      if (body_.pipe || body_.file.is_open() || !length) return;
       if (*length > body_.text.max_size()) {
         ec = boost::beast::http::error::buffer_overflow;
         return;
@@ -48,7 +53,10 @@ struct spooling_body {
       std::size_t n = 0;
       for (auto const b : boost::beast::buffers_range_ref(buffers)) {
         auto const* p = static_cast<char const*>(b.data());
-        if (body_.file.is_open()) {
+        if (body_.pipe) {
+          body_.pipe->push(p, b.size());
+          body_.streamed += b.size();
+        } else if (body_.file.is_open()) {
           // The socket hands over a few KiB at a time; one write per KiB-sized chunk made the
           // spool cost more than the whole AS4 processing. Writes go out in MiB blocks.
           if (body_.pending.capacity() < flush_at) body_.pending.reserve(flush_at + (64 << 10));

@@ -21,6 +21,7 @@ TEST(GatewayConfig, EmbeddedDefaultsListenOn8080And8443WithTheDevCertificate) {
   EXPECT_EQ(c.public_base_url, "https://127.0.0.1:8443");
   EXPECT_GE(c.server.io_threads, 1u);
   EXPECT_EQ(c.server.worker_threads, 2 * c.server.io_threads);
+  EXPECT_EQ(c.server.max_streamed_bodies, 0u) << "0: half the workers, decided by the server";
 }
 
 TEST(GatewayConfig, ReadsListenersLimitsAndKafka) {
@@ -29,6 +30,8 @@ server:
   listeners:
     - {name: in, address: 0.0.0.0, port: 9000, tls: {certificate: c.pem, private_key: k.pem, client_ca: ca.pem}}
   limits: {body_limit: 4MiB, read_timeout: 3s, max_connections: 50}
+  worker_threads: 6
+  max_streamed_bodies: 2
   public_base_url: https://gw.example.org
 kafka:
   bootstrap_servers: k1:9092,k2:9092
@@ -49,6 +52,7 @@ store: {sqlite: {path: /var/lib/bbgw/db, max_batch: 64, cache_mib: 16}}
   EXPECT_EQ(c.server.lim.body_limit, 4u * 1024 * 1024);
   EXPECT_EQ(c.server.lim.read_timeout, std::chrono::seconds(3));
   EXPECT_EQ(c.server.lim.max_connections, 50u);
+  EXPECT_EQ(c.server.max_streamed_bodies, 2u);
   EXPECT_EQ(c.public_base_url, "https://gw.example.org");
   EXPECT_EQ(c.kafka.bootstrap_servers, "k1:9092,k2:9092");
   EXPECT_EQ(c.kafka.topics.prefix, "immerse");
@@ -74,6 +78,9 @@ TEST(GatewayConfig, InvalidConfigsNameTheKey) {
                       "client_auth: required}}]}"),
             "server.listeners[0].tls.client_ca");
   EXPECT_EQ(error_key("server: {limits: {header_limit: 100}}"), "server.limits.header_limit");
+  EXPECT_EQ(error_key("server: {worker_threads: 4, max_streamed_bodies: 5}"),
+            "server.max_streamed_bodies")
+      << "streams hold workers: never all of them and more";
   EXPECT_EQ(error_key("kafka: {backoff_min: 5s, backoff_max: 1s}"), "kafka.backoff_max");
   EXPECT_EQ(error_key("store: {backend: postgres}"), "store.backend");
   EXPECT_EQ(error_key("store: {sqlite: {synchronous: off}}"), "store.sqlite.synchronous");

@@ -17,12 +17,6 @@ namespace {
 using namespace bbgw::testing;
 namespace fs = std::filesystem;
 
-std::string patterned(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
-  return s;
-}
-
 class client_body_file : public ::testing::Test {
  protected:
   client_body_file() {

@@ -24,12 +24,6 @@ std::string read_file(std::string const& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-std::string patterned(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
-  return s;
-}
-
 std::string post(std::string_view target, std::string_view body) {
   std::string r = "POST ";
   r += target;
@@ -149,12 +143,7 @@ TEST_F(file_bodies, a_handler_keeps_the_body_by_renaming_the_file) {
 TEST_F(file_bodies, spooled_body_over_the_route_limit_is_413_and_leaves_no_file) {
   test_client c(s.port());
   // Chunked, so the limit trips while the file is being written, not on Content-Length.
-  std::string req =
-      "POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
-  std::string const chunk(1 << 20, 'x');
-  for (int i = 0; i < 9; ++i) req += "100000\r\n" + chunk + "\r\n";
-  req += "0\r\n\r\n";
-  c.send(req);  // the server may close before it has read everything
+  c.send(chunked_upload("/upload", 9));  // the server may close before it has read everything
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->result_int(), 413u);

@@ -281,6 +281,22 @@ inline std::string get_request(std::string_view target, std::string_view extra_h
   return r;
 }
 
+// n bytes that are neither text nor repetitive, the same every run.
+inline std::string patterned(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  return s;
+}
+
+// A chunked POST of `mib` 1 MiB chunks: a body whose size no Content-Length announces.
+inline std::string chunked_upload(std::string_view target, int mib) {
+  std::string req = "POST " + std::string(target) +
+                    " HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string const chunk(1 << 20, 'x');
+  for (int i = 0; i < mib; ++i) req += "100000\r\n" + chunk + "\r\n";
+  return req + "0\r\n\r\n";
+}
+
 inline boost::json::value json_body(http_response const& r) {
   return boost::json::parse(r.body());
 }
