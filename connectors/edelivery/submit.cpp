@@ -306,7 +306,15 @@ response edelivery_connector::submit(request const& req) {
     std::string why;
     auto r = parse_form_data(*in, ct->param("boundary").value_or(""), h, limits, &why);
     if (h.refused) return refuse(h.refused->status, h.refused->detail);
-    if (body_buf && body_buf->error()) return refuse_cut_off(body_buf->error());
+    if (body_buf) {
+      // The form ended at its close delimiter; the request ends with the body. Read the rest (an
+      // epilogue, bounded by the route's limit) so a body cut off or too large after the close
+      // delimiter is refused too, before anything is stored.
+      std::vector<char> rest(64 * 1024);
+      while (in->read(rest.data(), static_cast<std::streamsize>(rest.size())) || in->gcount() > 0) {
+      }
+      if (body_buf->error()) return refuse_cut_off(body_buf->error());
+    }
     if (!r && r.error() == make_error_code(errc::mime_too_many_parts))
       return refuse(422, "more payload parts than max_parts allows");
     if (!r) return refuse(400, "malformed multipart/form-data: " + why);

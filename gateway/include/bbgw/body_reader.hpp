@@ -13,8 +13,8 @@ namespace bbgw {
 class body_reader {
  public:
   // Blocks until bytes arrive; copies at most into.size() of them and returns how many (at
-  // least one when `into` is not empty), or 0 once the whole body has been read. Errors, after
-  // which every read returns the same one:
+  // least one), or 0 once the whole body has been read. `into` must not be empty
+  // (errc::invalid_argument). Errors, after which every read returns the same one:
   //   boost::system::errc::message_size        the body is larger than the route accepts
   //   boost::system::errc::connection_aborted  the client closed, reset, stopped sending within
   //                                            the read timeout, or broke the HTTP framing

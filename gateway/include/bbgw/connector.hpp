@@ -35,9 +35,9 @@ struct route {
   // instead of memory: for large uploads. The file is removed after the handler returns unless
   // the handler moved it elsewhere (rename it to keep it).
   bool spool_body = false;
-  // With spool_body, for worker handlers that consume the body in one pass: the handler starts
-  // as soon as the header is in and reads the body as it arrives (request::body_stream), so it
-  // is never written to a spool file. A stream holds a worker thread for as long as the client
+  // With spool_body (required), for worker handlers that consume the body in one pass: the handler
+  // starts as soon as the header is in and reads the body as it arrives (request::body_stream), so
+  // it is never written to a spool file. A stream holds a worker thread for as long as the client
   // takes to send, so the server streams at most server.max_streamed_bodies bodies at once;
   // beyond that (and for requests without a body) the body is spooled: such a handler accepts
   // both body_stream and body_file.

@@ -92,8 +92,9 @@ void read_server(config_reader r, gateway_config& cfg) {
   s.worker_threads = workers ? workers : 2 * cores;
   s.server_name = r.string("server_name", "bbgw");
   s.spool_dir = r.string("spool_dir", s.spool_dir);
-  s.max_streamed_bodies =
-      static_cast<unsigned>(r.integer("max_streamed_bodies", 0, 0, s.worker_threads));
+  // Streams hold workers: at least one worker always stays free for other requests.
+  s.max_streamed_bodies = static_cast<unsigned>(
+      r.integer("max_streamed_bodies", 0, 0, std::max(1u, s.worker_threads) - 1));
   cfg.public_base_url = r.string("public_base_url", "");
   if (cfg.public_base_url.empty()) {
     auto const& first = s.listeners.front();

@@ -51,6 +51,8 @@ void body_pipe::fail(error_code why) {
 }
 
 result<std::size_t> body_pipe::read(std::span<char> into) {
+  // 0 means the end: an empty buffer would make a read look like it.
+  if (into.empty()) return make_error_code(boost::system::errc::invalid_argument);
   bool wake = false;
   std::size_t n = 0;
   {

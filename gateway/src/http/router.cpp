@@ -86,6 +86,8 @@ void router::add(bbgw::route r) {
   };
   if (r.methods.empty()) fail("no methods");
   if (!r.handle && !r.handle_async) fail("no handler");
+  if (r.stream_body && (!r.spool_body || r.handle_async || r.exec != bbgw::execution::worker))
+    fail("stream_body is for worker handlers with spool_body (the fallback)");
   for (auto const& m : r.methods) {
     if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
       fail("method \"" + m + "\" is not an upper-case token");

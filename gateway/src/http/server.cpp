@@ -341,6 +341,13 @@ struct body_stream_state : std::enable_shared_from_this<body_stream_state> {
     signalled = true;
     timer.cancel();
   }
+  // The handler's answer: it goes out now, even while a socket read for the rest of the body
+  // is pending (the client may have stopped sending until it gets an answer).
+  void answer(handler_outcome o) {
+    outcome = std::move(o);
+    signal();
+    if (reading && cancel_read) cancel_read();
+  }
   // Called by the pipe on the handler's thread.
   std::function<void()> waker() {
     return [w = weak_from_this(), ex = ex] {
@@ -354,6 +361,8 @@ struct body_stream_state : std::enable_shared_from_this<body_stream_state> {
   asio::steady_timer timer;
   bbgw::http::body_pipe pipe;
   bool signalled = false;
+  bool reading = false;               // a socket read for the body is pending
+  std::function<void()> cancel_read;  // cancels it (on the connection's thread)
   std::optional<handler_outcome> outcome;
 };
 
@@ -363,8 +372,10 @@ class stream_slot {
   stream_slot() = default;
   stream_slot(stream_slot const&) = delete;
   stream_slot& operator=(stream_slot const&) = delete;
-  ~stream_slot() {
+  ~stream_slot() { release(); }
+  void release() {
     if (count_) count_->fetch_sub(1);
+    count_ = nullptr;
   }
   bool acquire(std::atomic<unsigned>& count, unsigned max) {
     unsigned v = count.load();
@@ -458,7 +469,7 @@ struct server::impl {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> spool_seq_{0};
   std::atomic<unsigned> streams_{0};  // streamed request bodies in progress
-  unsigned max_streams_ = 1;
+  unsigned max_streams_ = 0;
   counter* streamed_bodies_;
   counter* stream_fallbacks_;
   std::atomic<bool> destroying_{false};
@@ -535,7 +546,9 @@ server::impl::impl(server_settings s, router r, bbgw::metrics& m, bbgw::logger& 
   bad_body_ = &bad("body_too_large");
   {
     unsigned const workers = cfg_.worker_threads ? cfg_.worker_threads : 2 * cores();
-    max_streams_ = cfg_.max_streamed_bodies ? cfg_.max_streamed_bodies : std::max(1u, workers / 2);
+    // Streams hold workers: one always stays free for other requests (one worker: no streams).
+    max_streams_ =
+        std::min(cfg_.max_streamed_bodies ? cfg_.max_streamed_bodies : workers / 2, workers - 1);
   }
   streamed_bodies_ = &m.make_counter("bbgw_http_streamed_bodies_total",
                                      "Request bodies read while their handler ran (stream_body)");
@@ -1205,22 +1218,25 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
       asio::post(workers_, [st, work, &rt, &req]() mutable {
         auto o = invoke_handler(rt, req);
         st->pipe.close_reader();
-        asio::post(work, [st, o = std::move(o)]() mutable {
-          st->outcome = std::move(o);
-          st->signal();
-        });
+        asio::post(work, [st, o = std::move(o)]() mutable { st->answer(std::move(o)); });
       });
+      st->cancel_read = [&sock] {
+        error_code ignored;
+        sock.cancel(ignored);
+      };
       bool body_done = false, client_failed = false;
       auto client_left = read_deadline - dl.now();
       while (!st->outcome) {
         if (!body_done && !client_failed && st->pipe.wants_more()) {
           auto const t = dl.now();
           dl.expires_at(t + client_left);
+          st->reading = true;
           auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, *parser, nothrow);
+          st->reading = false;
           client_left -= dl.now() - t;
-          bool const timed_out = dl.expired();
+          bool const timed_out = dl.expired();  // the socket was closed for it
           dl.clear();
-          if (!ec) {
+          if (!ec && !timed_out) {
             if (parser->is_done()) {
               body_done = true;
               st->pipe.finish();
@@ -1228,7 +1244,9 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
             continue;
           }
           client_failed = true;
-          if (ec == bhttp::error::body_limit) {
+          if (st->outcome) {
+            // Cancelled for the handler's answer: nobody reads the pipe any more.
+          } else if (ec == bhttp::error::body_limit) {
             note_body_too_large();
             st->pipe.fail(make_error_code(boost::system::errc::message_size));
           } else {
@@ -1250,6 +1268,8 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
         st->signalled = false;
       }
       out = std::move(*st->outcome);
+      stream_held.release();  // the worker is free: another body may stream
+      st->cancel_read = nullptr;
       hreq.body().pipe = nullptr;
       req.body_stream = nullptr;
       body_unread = !body_done;

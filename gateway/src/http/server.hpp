@@ -52,8 +52,8 @@ struct server_settings {
   // Where routes with spool_body write request bodies (created at start when needed).
   std::string spool_dir = "var/spool";
   // Request bodies read while their handler runs (routes with stream_body), at most this many
-  // at once; 0 = half the worker threads, at least one. Each holds a worker until the client
-  // has sent its body: the rest of the pool stays free for other requests.
+  // at once; 0 = half the worker threads. Each holds a worker until the client has sent its
+  // body, so never more than worker_threads - 1 (with one worker, bodies are always spooled).
   unsigned max_streamed_bodies = 0;
 };
 

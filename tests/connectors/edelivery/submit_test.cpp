@@ -484,6 +484,9 @@ TEST_F(submitting, a_streamed_body_that_does_not_arrive_whole_is_refused_and_sto
   EXPECT_EQ(r2.status, 413u) << r2.body;
   auto r3 = cut(body().substr(0, 40), boost::system::errc::message_size, "application/json");
   EXPECT_EQ(r3.status, 413u) << r3.body;
+  // The whole form, then the body goes over the limit in its epilogue: still refused.
+  auto r4 = cut(form + "epilogue", boost::system::errc::message_size, multipart);
+  EXPECT_EQ(r4.status, 413u) << r4.body;
   EXPECT_TRUE(no_payload_files());
   EXPECT_TRUE(a_side_.db.outbox().empty());
 }

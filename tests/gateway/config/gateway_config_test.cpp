@@ -78,9 +78,9 @@ TEST(GatewayConfig, InvalidConfigsNameTheKey) {
                       "client_auth: required}}]}"),
             "server.listeners[0].tls.client_ca");
   EXPECT_EQ(error_key("server: {limits: {header_limit: 100}}"), "server.limits.header_limit");
-  EXPECT_EQ(error_key("server: {worker_threads: 4, max_streamed_bodies: 5}"),
+  EXPECT_EQ(error_key("server: {worker_threads: 4, max_streamed_bodies: 4}"),
             "server.max_streamed_bodies")
-      << "streams hold workers: never all of them and more";
+      << "streams hold workers: one always stays free";
   EXPECT_EQ(error_key("kafka: {backoff_min: 5s, backoff_max: 1s}"), "kafka.backoff_max");
   EXPECT_EQ(error_key("store: {backend: postgres}"), "store.backend");
   EXPECT_EQ(error_key("store: {sqlite: {synchronous: off}}"), "store.sqlite.synchronous");

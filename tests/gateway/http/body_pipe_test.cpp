@@ -2,6 +2,8 @@
 #include "http/body_pipe.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -103,6 +105,42 @@ TEST(body_pipe, a_read_waits_for_bytes_from_another_thread) {
   });
   EXPECT_EQ(read_all(p, 2), "late");
   EXPECT_TRUE(pushed.load());
+  writer.join();
+}
+
+TEST(body_pipe, an_empty_buffer_is_refused_rather_than_read_as_the_end) {
+  body_pipe p(16, {});
+  p.push("x", 1);
+  auto n = p.read({});
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error(), make_error_code(boost::system::errc::invalid_argument));
+  char c;
+  EXPECT_EQ(*p.read({&c, 1}), 1u);  // nothing was lost
+}
+
+TEST(body_pipe, the_waker_lets_a_waiting_writer_thread_go_on) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool woken = false;
+  body_pipe p(8, [&] {
+    std::lock_guard lock(m);
+    woken = true;
+    cv.notify_one();
+  });
+  std::string const all = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::thread writer([&] {
+    for (std::size_t at = 0; at < all.size(); at += 4) {
+      std::unique_lock lock(m);
+      while (!p.wants_more()) {
+        cv.wait(lock, [&] { return woken; });
+        woken = false;
+      }
+      lock.unlock();
+      p.push(all.data() + at, std::min<std::size_t>(4, all.size() - at));
+    }
+    p.finish();
+  });
+  EXPECT_EQ(read_all(p, 3), all);
   writer.join();
 }
 

@@ -156,6 +156,20 @@ TEST(router, duplicate_pattern_and_method_is_rejected) {
   EXPECT_EQ(r.match("DELETE", "/things/1").outcome, match_result::kind::matched);
 }
 
+TEST(router, stream_body_needs_a_worker_handler_that_can_also_take_a_spooled_body) {
+  router r;
+  auto streaming = [](bool spool, bbgw::execution exec) {
+    auto x = rt({"POST"}, "/upload");
+    x.stream_body = true;
+    x.spool_body = spool;
+    x.exec = exec;
+    return x;
+  };
+  EXPECT_THROW(r.add(streaming(false, bbgw::execution::worker)), std::invalid_argument);
+  EXPECT_THROW(r.add(streaming(true, bbgw::execution::io)), std::invalid_argument);
+  EXPECT_NO_THROW(r.add(streaming(true, bbgw::execution::worker)));
+}
+
 TEST(router, duplicate_error_names_the_pattern) {
   router r;
   r.add(rt({"GET"}, "/x"));
