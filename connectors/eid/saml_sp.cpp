@@ -225,8 +225,11 @@ response saml_sp::metadata(request const&) {
   std::lock_guard lock(m.mutex);
   // Re-signed daily, valid a week: a cached copy never outlives its validUntil.
   if (m.sp_metadata.empty() || now >= m.sp_metadata_until - std::chrono::hours(24 * 6)) {
-    auto xml = build_sp_metadata(m.cfg, m.signing, m.encryption, now + std::chrono::hours(24 * 7),
-                                 "_" + random_token(16));
+    // The id appended, not "_" + token: g++ 12 warns -Wrestrict (wrongly) on that operator+.
+    std::string id = "_";
+    id += random_token(16);
+    auto xml =
+        build_sp_metadata(m.cfg, m.signing, m.encryption, now + std::chrono::hours(24 * 7), id);
     auto s = sign_saml(xml, m.signing, m.cfg.sp.signature_method, m.cfg.sp.digest_method);
     if (!s) {
       m.ctx.log.error("eid: cannot sign the SP metadata", {{"error", s.error().message()}});
