@@ -71,6 +71,7 @@ class streamed_bodies : public ::testing::Test {
     st.lim.read_timeout = 3000ms;
     st.spool_dir = spool.string();
     st.max_streamed_bodies = 1;
+    st.lim.shutdown_grace = 1000ms;
     return st;
   }
 
@@ -265,6 +266,19 @@ TEST_F(streamed_bodies, expect_100_continue_is_answered_before_the_body_streams)
   std::lock_guard lock(m);
   EXPECT_EQ(mode, "stream");
   EXPECT_EQ(content, "continued");
+}
+
+TEST_F(streamed_bodies, a_shutdown_while_a_body_streams_fails_the_read_and_the_server_stops) {
+  test_client c(s.port());
+  ASSERT_TRUE(c.send(header("/stream", 1 << 20) + std::string(5000, 'd')));
+  ASSERT_TRUE(eventually([&] { return read_so_far.load() >= 5000; }));
+  auto const t0 = std::chrono::steady_clock::now();
+  s.stop_and_join();  // the request is in flight: it gets the grace period, then its socket closes
+  EXPECT_TRUE(s.returned());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  std::lock_guard lock(m);
+  EXPECT_EQ(mode, "stream");
+  EXPECT_EQ(read_error, make_error_code(boost::system::errc::connection_aborted));
 }
 
 TEST_F(streamed_bodies, the_client_is_paced_by_the_handler) {
