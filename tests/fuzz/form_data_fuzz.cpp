@@ -17,7 +17,6 @@
 //   more than the body.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <istream>
 #include <sstream>
 #include <string>
@@ -28,6 +27,7 @@
 #include "edelivery/body_streambuf.hpp"
 #include "edelivery/form_data.hpp"
 #include "fuzz_check.hpp"
+#include "support/piecewise_body.hpp"
 
 namespace ed = bbgw::edelivery;
 
@@ -59,28 +59,6 @@ class recorder final : public ed::form_handler {
   }
 };
 
-class piecewise final : public bbgw::body_reader {
- public:
-  piecewise(std::string_view data, std::size_t piece, bool fail_at_end)
-      : data_(data), piece_(piece), fail_(fail_at_end) {}
-  bbgw::result<std::size_t> read(std::span<char> into) override {
-    FUZZ_CHECK(!into.empty());
-    if (pos_ == data_.size()) {
-      if (fail_) return make_error_code(boost::system::errc::connection_aborted);
-      return std::size_t{0};
-    }
-    std::size_t n = std::min({into.size(), piece_, data_.size() - pos_});
-    std::memcpy(into.data(), data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string_view data_;
-  std::size_t piece_, pos_ = 0;
-  bool fail_;
-};
-
 bool same(recorded_part const& a, recorded_part const& b) {
   return a.head.name == b.head.name && a.head.filename == b.head.filename &&
          a.head.content_type == b.head.content_type && a.bytes == b.bytes && a.ended == b.ended;
@@ -102,7 +80,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   auto r1 = ed::parse_form_data(in, "fz", whole, limits);
 
   recorder streamed;
-  piecewise reader(body, piece, fail_at_end);
+  bbgw::testing::piecewise_body reader(
+      std::string(body), piece,
+      fail_at_end ? make_error_code(boost::system::errc::connection_aborted) : bbgw::error_code{});
   ed::body_streambuf buf(reader);
   std::istream sin(&buf);
   auto r2 = ed::parse_form_data(sin, "fz", streamed, limits);

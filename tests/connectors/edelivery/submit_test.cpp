@@ -24,6 +24,7 @@
 #include "edelivery/message_event.hpp"
 #include "support/fakes.hpp"
 #include "support/memory_store.hpp"
+#include "support/piecewise_body.hpp"
 #include "two_gateways.hpp"
 
 namespace bbgw::edelivery {
@@ -398,28 +399,7 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
   expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
 }
 
-// A body as the server streams it to the handler: in pieces of `piece` bytes, then the end or
-// `end` (an error).
-class piecewise_body final : public body_reader {
- public:
-  piecewise_body(std::string data, std::size_t piece, error_code end = {})
-      : data_(std::move(data)), piece_(piece), end_(end) {}
-  result<std::size_t> read(std::span<char> into) override {
-    if (pos_ == data_.size()) {
-      if (end_) return end_;
-      return std::size_t{0};
-    }
-    auto const n = std::min({into.size(), piece_, data_.size() - pos_});
-    std::copy_n(data_.data() + pos_, n, into.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t piece_, pos_ = 0;
-  error_code end_;
-};
+using bbgw::testing::piecewise_body;
 
 TEST_F(submitting, a_streamed_multipart_body_gives_the_payloads_a_spooled_one_gives) {
   auto const big = noise(2 << 20);
