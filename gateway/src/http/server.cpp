@@ -15,7 +15,6 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1126,8 +1125,13 @@ asio::awaitable<void> server::impl::session(listener& l, Stream& stream,
           if (ec) break;
         }
       }
-      auto [ec, n] = streaming ? std::tuple<error_code, std::size_t>{}
-                               : co_await bhttp::async_read(stream, buffer, *parser, nothrow);
+      // A streamed body is read below, while its handler runs. (Plain if: g++ 12 mishandles a
+      // co_await inside a conditional operator.)
+      error_code ec;
+      if (!streaming) {
+        auto [rec, n] = co_await bhttp::async_read(stream, buffer, *parser, nothrow);
+        ec = rec;
+      }
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           co_await too_large();
