@@ -307,11 +307,13 @@ response edelivery_connector::submit(request const& req) {
     auto r = parse_form_data(*in, ct->param("boundary").value_or(""), h, limits, &why);
     if (h.refused) return refuse(h.refused->status, h.refused->detail);
     if (body_buf) {
-      // The form ended at its close delimiter; the request ends with the body. Read the rest (an
+      // A whole form ends at its close delimiter, the request with its body: read the rest (an
       // epilogue, bounded by the route's limit) so a body cut off or too large after the close
-      // delimiter is refused too, before anything is stored.
+      // delimiter is refused too, before anything is stored. (A malformed form is refused at
+      // once: nothing after it matters.)
       std::vector<char> rest(64 * 1024);
-      while (in->read(rest.data(), static_cast<std::streamsize>(rest.size())) || in->gcount() > 0) {
+      while (r && (in->read(rest.data(), static_cast<std::streamsize>(rest.size())) ||
+                   in->gcount() > 0)) {
       }
       if (body_buf->error()) return refuse_cut_off(body_buf->error());
     }

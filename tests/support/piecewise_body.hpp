@@ -26,6 +26,7 @@ class piecewise_body final : public bbgw::body_reader {
     pos_ += n;
     return n;
   }
+  std::size_t consumed() const { return pos_; }
 
  private:
   std::string data_;

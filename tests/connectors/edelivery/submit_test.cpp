@@ -471,6 +471,19 @@ TEST_F(submitting, a_streamed_body_that_does_not_arrive_whole_is_refused_and_sto
   EXPECT_TRUE(a_side_.db.outbox().empty());
 }
 
+TEST_F(submitting, a_malformed_streamed_form_is_refused_without_reading_the_rest) {
+  std::string const data = "no delimiter here\r\n" + std::string(std::size_t{8} << 20, 'x');
+  piecewise_body in(data, 65536);
+  request r;
+  r.method = "POST";
+  r.headers.set("Content-Type", "multipart/form-data; boundary=" + boundary);
+  r.body_stream = &in;
+  auto res = a_conn_->submit(r);
+  EXPECT_EQ(res.status, 400u) << res.body;
+  EXPECT_LT(in.consumed(), data.size()) << "the rest of a broken form is not read";
+  EXPECT_TRUE(no_payload_files());
+}
+
 TEST_F(submitting, the_submit_route_spools_its_body_with_room_for_base64) {
   bool found = false;
   for (auto const& r : a_conn_->routes())
