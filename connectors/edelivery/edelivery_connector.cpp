@@ -21,6 +21,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Reads what is left of a streamed body (bounded by the route's limit); an error ends it.
+void drain(bbgw::body_reader& body) {
+  std::vector<char> chunk(256 * 1024);
+  for (;;) {
+    auto n = body.read(chunk);
+    if (!n || *n == 0) return;
+  }
+}
+
 response soap(unsigned status, std::string body) {
   response r;
   r.status = status;
@@ -99,13 +108,16 @@ std::vector<route> edelivery_connector::routes() {
   std::vector<route> rs;
   // Room for the MIME framing around a body of body_limit, so the handler answers EBMS:0007.
   std::size_t const as4_limit = config_.body_limit + 64 * 1024;
-  // The body is spooled to a file as it arrives; receive_as4 reads it by offsets.
+  // Read while it arrives: the envelope first, then each attachment decrypted and digested into
+  // its file as it comes (spooled to a file first, and read by offsets, when the server's
+  // stream slots are all in use).
   rs.push_back({{"POST"},
                 config_.path,
                 [this](request const& r) { return receive_as4(r); },
                 as4_limit,
                 execution::worker,
                 true});
+  rs.back().stream_body = true;
   // Read while it arrives (multipart payloads go straight into their files; spooled to a file
   // first when the server's stream slots are all in use); room for base64 (4/3) and the
   // framing around max_submit_size of payload bytes.
@@ -188,11 +200,12 @@ response edelivery_connector::receive_as4(request const& req) {
     return c;
   };
   std::string detail;
-  // The body: the route's spool file (or memory when called directly). Payloads are streamed
-  // into <payload_dir>/<random>.partial, renamed to <payload_dir>/<random> once verified;
-  // any refusal removes the directory, so nothing is left behind.
+  // The body: read while it arrives, or the route's spool file (or memory when called
+  // directly). Payloads are streamed into <payload_dir>/<random>.partial, renamed to
+  // <payload_dir>/<random> once verified; any refusal removes the directory, so nothing is
+  // left behind.
   source_ptr body = memory_view_source(req.body);
-  if (req.body_file) {
+  if (req.body_file && !req.body_stream) {
     auto f = open_file_source(*req.body_file);
     if (!f) return reject(errc::delivery_failed, "cannot read the spooled body", "");
     body = std::move(*f);
@@ -212,8 +225,16 @@ response edelivery_connector::receive_as4(request const& req) {
     }
   } cleanup{work};
   options.payload_dir = work.string();
-  auto m = receive(content_type, body, options, select, &config_.own_key, now, &detail);
-  if (!m) return report_error(matched, reject(m.error(), detail, ref_to));
+  auto m =
+      req.body_stream
+          ? receive(content_type, *req.body_stream, options, select, &config_.own_key, now, &detail)
+          : receive(content_type, body, options, select, &config_.own_key, now, &detail);
+  if (!m) {
+    // A refused streamed message is still read to its end (up to the route's limit), so that
+    // the sender, which writes all of it before it reads, gets the error signal.
+    if (req.body_stream) drain(*req.body_stream);
+    return report_error(matched, reject(m.error(), detail, ref_to));
+  }
   auto const& um = m->ebms.user_messages.front();
   auto const& message_id = um.info.message_id;
 

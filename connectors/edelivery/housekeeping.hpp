@@ -54,5 +54,4 @@ payload_listing list_payload_dir(std::string const& payload_dir);
 // failed, or sent without a receipt by agreement; nullopt while it is still on its way.
 std::optional<sys_time> final_at(boost::json::object const& record);
 
-
 }  // namespace bbgw::edelivery

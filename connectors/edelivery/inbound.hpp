@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bbgw/body_reader.hpp"
 #include "bbgw/clock.hpp"
 #include "bbgw/result.hpp"
 #include "edelivery/byte_stream.hpp"
@@ -74,6 +75,19 @@ using security_selector =
     std::function<result<security_choice>(messaging const&, std::string* detail)>;
 
 result<inbound_message> receive(std::string_view content_type, source_ptr body,
+                                inbound_options const& options, security_selector const& select,
+                                xmlsec::key const* own_key, sys_time now,
+                                std::string* detail = nullptr);
+
+// The same over a body read once while it arrives (the receive route's streamed request body),
+// so that nothing waits for its last byte but the signature: the envelope — which must be the
+// first part — is parsed, matched and its content keys decrypted first, then each attachment
+// is decrypted (or copied) into its scratch file with its SHA-256 as it arrives. A body whose
+// root is not the first part is spooled into a scratch file and received from there. Errors of
+// `body` become mime_too_large (above the route's limit) or delivery_failed (cut off). The
+// checks and their EBMS codes are the spooled path's; only a message with several faults may
+// be refused for another of them (the first met while reading).
+result<inbound_message> receive(std::string_view content_type, bbgw::body_reader& body,
                                 inbound_options const& options, security_selector const& select,
                                 xmlsec::key const* own_key, sys_time now,
                                 std::string* detail = nullptr);

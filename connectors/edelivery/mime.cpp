@@ -170,6 +170,90 @@ located_part const* mime_layout::attachment(std::string_view content_id) const {
   return const_cast<mime_layout*>(this)->attachment(content_id);
 }
 
+result<std::size_t> parse_part_header(std::string_view w, std::size_t dash_size, bool more_follows,
+                                      mime_limits const& limits,
+                                      std::span<located_part const> earlier, located_part& part) {
+  std::size_t const after = dash_size;
+  if (w.substr(after, 2) == "--") return errc::mime_malformed;  // no part at all
+  auto eol = find_line_end(w, after);
+  if (!eol) return errc::mime_malformed;
+  if (!trim(w.substr(after, *eol - after)).empty()) return errc::mime_malformed;
+  if (earlier.size() == limits.max_parts) return errc::mime_too_many_parts;
+  // Header block: lines until an empty one (folded lines continue the previous header).
+  std::size_t line_start = *eol + 1;
+  std::size_t header_bytes = 0, lines = 0;
+  for (;;) {
+    auto le = find_line_end(w, line_start);
+    // The window ends inside the header block: too large, or the body ends there.
+    if (!le) return more_follows ? errc::mime_header_too_large : errc::mime_malformed;
+    auto line = w.substr(line_start, *le - line_start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    header_bytes += *le + 1 - line_start;
+    line_start = *le + 1;
+    if (header_bytes > limits.max_header_bytes) return errc::mime_header_too_large;
+    if (line.empty()) break;
+    if (++lines > limits.max_header_lines) return errc::mime_header_too_large;
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (part.headers.empty()) return errc::mime_malformed;
+      part.headers.back().second += " " + std::string(trim(line));
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return errc::mime_malformed;
+    auto name = line.substr(0, colon);
+    if (!std::all_of(name.begin(), name.end(), token_char)) return errc::mime_malformed;
+    part.headers.emplace_back(lower(name), std::string(trim(line.substr(colon + 1))));
+  }
+  bool have_ct = false, have_id = false, have_cte = false;
+  for (auto const& [k, v] : part.headers) {
+    if (k == "content-id") {
+      if (have_id) return errc::mime_malformed;
+      have_id = true;
+      part.content_id = std::string(bare_content_id(v));
+    } else if (k == "content-type") {
+      if (have_ct) return errc::mime_malformed;
+      have_ct = true;
+      part.content_type = v;
+    } else if (k == "content-transfer-encoding") {
+      if (have_cte) return errc::mime_malformed;
+      have_cte = true;
+      part.transfer_encoding = lower(v);
+    }
+  }
+  auto const& te = part.transfer_encoding;
+  if (!(te.empty() || te == "binary" || te == "8bit" || te == "7bit" || te == "base64"))
+    return errc::mime_unsupported_encoding;
+  if (!part.content_id.empty())
+    for (auto const& p : earlier)
+      if (p.content_id == part.content_id) return errc::mime_duplicate_content_id;
+  return line_start;
+}
+
+result<std::string> boundary_of(std::string_view content_type_header, std::string_view head,
+                                std::optional<std::string>& start) {
+  if (!content_type_header.empty()) {
+    auto ct = content_type::parse(content_type_header);
+    if (!ct) return ct.error();
+    if (ct->media_type != "multipart/related") return errc::unsupported_media_type;
+    auto b = ct->param("boundary");
+    if (!b || !valid_boundary(*b)) return errc::mime_no_boundary;
+    if (auto s = ct->param("start")) start = std::string(bare_content_id(*s));
+    return std::move(*b);
+  }
+  // Raw body: the first line is the first delimiter.
+  if (head.substr(0, 2) != "--") return errc::mime_no_boundary;
+  auto eol = find_line_end(head, 0);
+  if (!eol) return errc::mime_no_boundary;
+  auto b = trim(head.substr(2, *eol - 2));
+  if (!valid_boundary(b)) return errc::mime_no_boundary;
+  return std::string(b);
+}
+
+bool is_soap_root(located_part const& part) {
+  auto ct = content_type::parse(part.content_type);
+  return ct && (ct->media_type == "application/soap+xml" || ct->media_type == "text/xml");
+}
+
 namespace {
 
 // Reads the body in chunks to find delimiters; only a small window is ever in memory.
@@ -241,34 +325,23 @@ result<mime_layout> scan_multipart(std::string_view content_type_header, source_
   scanner scan(*body);
   mime_layout msg;
   std::optional<std::string> start;
-  if (!content_type_header.empty()) {
-    auto ct = content_type::parse(content_type_header);
-    if (!ct) return ct.error();
-    if (ct->media_type != "multipart/related") return errc::unsupported_media_type;
-    auto b = ct->param("boundary");
-    if (!b || !valid_boundary(*b)) return errc::mime_no_boundary;
-    msg.boundary = *b;
-    if (auto s = ct->param("start")) start = std::string(bare_content_id(*s));
-  } else {
-    // Raw body: the first line is the first delimiter.
-    auto head = scan.read(0, 2 + 70 + 2);
-    if (!head) return head.error();
-    std::string_view h = *head;
-    if (h.substr(0, 2) != "--") return errc::mime_no_boundary;
-    auto eol = find_line_end(h, 0);
-    if (!eol) return errc::mime_no_boundary;
-    auto b = trim(h.substr(2, *eol - 2));
-    if (!valid_boundary(b)) return errc::mime_no_boundary;
-    msg.boundary = std::string(b);
+  std::string head;
+  if (content_type_header.empty()) {
+    auto h = scan.read(0, 2 + 70 + 2);
+    if (!h) return h.error();
+    head = std::move(*h);
   }
+  auto boundary = boundary_of(content_type_header, head, start);
+  if (!boundary) return boundary.error();
+  msg.boundary = std::move(*boundary);
   std::string const dash = "--" + msg.boundary;
   std::string const next_delimiter = "\n" + dash;
 
   // The first delimiter: at the very start, or after a preamble on a line of its own.
   std::uint64_t pos;
-  auto head = scan.read(0, dash.size());
-  if (!head) return head.error();
-  if (*head == dash) {
+  auto first = scan.read(0, dash.size());
+  if (!first) return first.error();
+  if (*first == dash) {
     pos = 0;
   } else {
     auto p = scan.find(next_delimiter, 0);
@@ -280,66 +353,13 @@ result<mime_layout> scan_multipart(std::string_view content_type_header, source_
     // `pos` is at a delimiter line; the window holds it and the part's header block.
     auto win = scan.read(pos, dash.size() + 1024 + limits.max_header_bytes);
     if (!win) return win.error();
-    std::string_view w = *win;
-    std::size_t after = dash.size();
-    if (w.substr(after, 2) == "--") return errc::mime_malformed;  // no part at all
-    auto eol = find_line_end(w, after);
-    if (!eol) return errc::mime_malformed;
-    if (!trim(w.substr(after, *eol - after)).empty()) return errc::mime_malformed;
-    if (msg.parts.size() == limits.max_parts) return errc::mime_too_many_parts;
     located_part part;
-    // Header block: lines until an empty one (folded lines continue the previous header).
-    std::size_t line_start = *eol + 1;
-    std::size_t header_bytes = 0, lines = 0;
-    for (;;) {
-      auto le = find_line_end(w, line_start);
-      if (!le) {
-        // The window ends inside the header block: too large, or the body ends there.
-        return pos + w.size() < size ? errc::mime_header_too_large : errc::mime_malformed;
-      }
-      auto line = w.substr(line_start, *le - line_start);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      header_bytes += *le + 1 - line_start;
-      line_start = *le + 1;
-      if (header_bytes > limits.max_header_bytes) return errc::mime_header_too_large;
-      if (line.empty()) break;
-      if (++lines > limits.max_header_lines) return errc::mime_header_too_large;
-      if (line.front() == ' ' || line.front() == '\t') {
-        if (part.headers.empty()) return errc::mime_malformed;
-        part.headers.back().second += " " + std::string(trim(line));
-        continue;
-      }
-      auto colon = line.find(':');
-      if (colon == std::string_view::npos || colon == 0) return errc::mime_malformed;
-      auto name = line.substr(0, colon);
-      if (!std::all_of(name.begin(), name.end(), token_char)) return errc::mime_malformed;
-      part.headers.emplace_back(lower(name), std::string(trim(line.substr(colon + 1))));
-    }
-    bool have_ct = false, have_id = false, have_cte = false;
-    for (auto const& [k, v] : part.headers) {
-      if (k == "content-id") {
-        if (have_id) return errc::mime_malformed;
-        have_id = true;
-        part.content_id = std::string(bare_content_id(v));
-      } else if (k == "content-type") {
-        if (have_ct) return errc::mime_malformed;
-        have_ct = true;
-        part.content_type = v;
-      } else if (k == "content-transfer-encoding") {
-        if (have_cte) return errc::mime_malformed;
-        have_cte = true;
-        part.transfer_encoding = lower(v);
-      }
-    }
-    auto const& te = part.transfer_encoding;
-    bool const base64 = te == "base64";
-    if (!(te.empty() || te == "binary" || te == "8bit" || te == "7bit" || base64))
-      return errc::mime_unsupported_encoding;
-    if (!part.content_id.empty())
-      for (auto const& p : msg.parts)
-        if (p.content_id == part.content_id) return errc::mime_duplicate_content_id;
+    auto content_at =
+        parse_part_header(*win, dash.size(), pos + win->size() < size, limits, msg.parts, part);
+    if (!content_at) return content_at.error();
+    bool const base64 = part.transfer_encoding == "base64";
     // Content: up to the CRLF (or LF) before the next delimiter.
-    std::uint64_t const content_start = pos + line_start;
+    std::uint64_t const content_start = pos + *content_at;
     auto next = scan.find(next_delimiter, content_start);
     if (!next) return next.error();
     if (!*next) return errc::mime_malformed;  // no close delimiter
@@ -369,10 +389,7 @@ result<mime_layout> scan_multipart(std::string_view content_type_header, source_
     if (it == msg.parts.end()) return errc::mime_no_root;
     msg.root = static_cast<std::size_t>(it - msg.parts.begin());
   }
-  auto root_ct = content_type::parse(msg.parts[msg.root].content_type);
-  if (!root_ct ||
-      (root_ct->media_type != "application/soap+xml" && root_ct->media_type != "text/xml"))
-    return errc::mime_no_root;
+  if (!is_soap_root(msg.parts[msg.root])) return errc::mime_no_root;
   return msg;
 }
 

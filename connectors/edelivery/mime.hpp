@@ -10,6 +10,7 @@
 // the input.
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,6 +81,21 @@ struct mime_layout {
   located_part* attachment(std::string_view content_id);
   located_part const* attachment(std::string_view content_id) const;
 };
+
+// The pieces both parsers share (scan_multipart here, mime_stream for a body read while it
+// arrives). The boundary from the Content-Type (and its `start` parameter), or — when the
+// header is empty — from `head`, the body's first bytes ("--boundary" line).
+result<std::string> boundary_of(std::string_view content_type_header, std::string_view head,
+                                std::optional<std::string>& start);
+// One part's header block: `w` starts at its delimiter line ("--boundary" is `dash_size`
+// bytes) and holds the block (`more_follows`: the body goes on after `w`, so a block that does
+// not end inside it is too large rather than cut off). Fills `part`'s headers, checked against
+// the `earlier` parts (count, Content-ID uniqueness); returns where the content starts in `w`.
+result<std::size_t> parse_part_header(std::string_view w, std::size_t dash_size, bool more_follows,
+                                      mime_limits const& limits,
+                                      std::span<located_part const> earlier, located_part& part);
+// The root part must be a SOAP envelope (application/soap+xml, or text/xml for SOAP 1.1).
+bool is_soap_root(located_part const& part);
 
 // `content_type_header` may be empty: then the body must start with "--boundary". Base64 parts
 // are decoded (strictly) into `decoded.scratch()` sinks.

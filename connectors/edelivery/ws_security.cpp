@@ -263,10 +263,12 @@ result<void> check_timestamp(xmlNodePtr security, sys_time now, std::chrono::sec
   return {};
 }
 
-// Step 3 for one xenc:EncryptedData that encrypts an attachment.
-result<void> decrypt_attachment(xmlNodePtr encrypted_data, std::string_view cek, mime_layout& mime,
-                                sink_factory& scratch, x::algorithm_policy const& policy,
-                                std::vector<std::string>& done, std::string* detail) {
+// Step 3 for one xenc:EncryptedData that encrypts an attachment: its checks, and the key and
+// attachment it names (decrypted later, by attachment_decryptor).
+result<attachment_key> plan_attachment(xmlNodePtr encrypted_data, std::string_view cek,
+                                       x::algorithm_policy const& policy,
+                                       std::vector<attachment_key> const& planned,
+                                       std::string* detail) {
   auto method = x::only_child(encrypted_data, ns::xenc, "EncryptionMethod");
   if (!method || !*method) return fail(errc::decryption_failed, detail, "no EncryptionMethod");
   auto alg = x::attribute(*method, "Algorithm").value_or("");
@@ -287,57 +289,30 @@ result<void> decrypt_attachment(xmlNodePtr encrypted_data, std::string_view cek,
       if (x::attribute(t, "Algorithm").value_or("") != x::uri::swa_ciphertext)
         return fail(errc::algorithm_not_allowed, detail, "CipherReference transform not allowed");
   }
-  auto id = std::string(bare_content_id(uri));
-  if (std::find(done.begin(), done.end(), id) != done.end())
+  attachment_key key;
+  key.content_id = std::string(bare_content_id(uri));
+  if (std::any_of(planned.begin(), planned.end(),
+                  [&](attachment_key const& k) { return k.content_id == key.content_id; }))
     return fail(errc::value_inconsistent, detail, "an attachment is encrypted twice");
-  located_part* part = mime.attachment(id);
-  if (!part) return fail(errc::payload_missing, detail, "CipherReference names no MIME part");
   if (cek.size() != 16 && cek.size() != 24 && cek.size() != 32)
     return fail(errc::decryption_failed, detail, "content key has the wrong size");
-  // Streamed: the plaintext goes to a scratch sink chunk by chunk; it is unauthenticated until
-  // finish() has checked the tag, and the sink is dropped if that fails.
-  auto sink = scratch.scratch();
-  if (!sink) return fail(errc::delivery_failed, detail, "cannot create a scratch file");
-  x::gcm_decryptor dec(cek);
-  sha256_stream sha;  // the part may become a payload file as it is (no second pass)
-  std::string plain;
-  bool crypto_failed = false;
-  auto streamed = for_each_chunk(part->content, [&](std::span<char const> in) -> result<void> {
-    plain.clear();
-    if (auto r = dec.update(in, plain); !r) {
-      crypto_failed = true;
-      return r.error();
-    }
-    sha.update(plain);
-    return (*sink)->write(plain);
-  });
-  if (crypto_failed) return fail(errc::decryption_failed, detail, "attachment decryption failed");
-  if (!streamed) return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
-  plain.clear();
-  if (auto r = dec.finish(plain); !r)
-    return fail(errc::decryption_failed, detail, "attachment authentication tag does not match");
-  sha.update(plain);
-  if (auto r = (*sink)->write(plain); !r)
-    return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
-  auto src = (*sink)->finish();
-  if (!src) return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
-  auto size = (*src)->size();
-  part->content = byte_range{std::move(*src), 0, size};
-  part->content_sha256_hex = sha.hex_digest();
-  if (auto mt = x::attribute(encrypted_data, "MimeType")) part->content_type = *mt;
-  done.push_back(id);
-  return {};
+  key.cek = std::string(cek);
+  key.mime_type = x::attribute(encrypted_data, "MimeType").value_or("");
+  return key;
 }
 
-result<void> decrypt_all(xmlNodePtr security, mime_layout* mime, sink_factory& scratch,
-                         x::key const* own_key, x::algorithm_policy const& policy,
-                         std::vector<std::string>& done, std::string* detail) {
+result<std::vector<attachment_key>> plan_decryption(xmlNodePtr security, bool has_attachments,
+                                                    x::key const* own_key,
+                                                    x::algorithm_policy const& policy,
+                                                    std::string* detail) {
+  std::vector<attachment_key> planned;
   auto keys = x::children(security, ns::xenc, "EncryptedKey");
   auto datas = x::children(security, ns::xenc, "EncryptedData");
-  if (keys.empty() && datas.empty()) return {};
+  if (keys.empty() && datas.empty()) return planned;
   if (!own_key || !own_key->has_private())
     return fail(errc::decryption_failed, detail, "encrypted message but no decryption key");
-  if (!mime) return fail(errc::decryption_failed, detail, "encrypted data but no attachments");
+  if (!has_attachments)
+    return fail(errc::decryption_failed, detail, "encrypted data but no attachments");
   std::vector<xmlNodePtr> handled;
   for (auto* ek : keys) {
     std::string why;
@@ -353,14 +328,16 @@ result<void> decrypt_all(xmlNodePtr security, mime_layout* mime, sink_factory& s
       }
     for (auto* ed : targets) {
       if (std::find(handled.begin(), handled.end(), ed) != handled.end()) continue;
-      if (auto r = decrypt_attachment(ed, *cek, *mime, scratch, policy, done, detail); !r) return r;
+      auto k = plan_attachment(ed, *cek, policy, planned, detail);
+      if (!k) return k.error();
+      planned.push_back(std::move(*k));
       handled.push_back(ed);
     }
   }
   for (auto* ed : datas)
     if (std::find(handled.begin(), handled.end(), ed) == handled.end())
       return fail(errc::decryption_failed, detail, "EncryptedData that no EncryptedKey lists");
-  return {};
+  return planned;
 }
 
 }  // namespace
@@ -393,29 +370,104 @@ std::optional<std::string> located_parts::known_sha256(std::string_view content_
   return raw;
 }
 
-result<security_outcome> process_security(x::document& doc, soap_envelope const& env,
-                                          mime_layout* mime, sink_factory& scratch,
-                                          std::span<x::key const> partners, x::key const* own_key,
-                                          security_policy const& policy, sys_time now,
-                                          std::string* detail) {
-  security_outcome out;
+attachment_decryptor::attachment_decryptor(attachment_key const& key,
+                                           std::unique_ptr<byte_sink> sink)
+    : mime_type_(key.mime_type), sink_(std::move(sink)), gcm_(key.cek) {}
+
+result<void> attachment_decryptor::update(std::span<char const> ciphertext, std::string* detail) {
+  plain_.clear();
+  if (auto r = gcm_.update(ciphertext, plain_); !r)
+    return fail(errc::decryption_failed, detail, "attachment decryption failed");
+  sha_.update(plain_);
+  if (auto r = sink_->write(plain_); !r)
+    return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  return {};
+}
+
+result<void> attachment_decryptor::finish(located_part& part, std::string* detail) {
+  plain_.clear();
+  if (auto r = gcm_.finish(plain_); !r)
+    return fail(errc::decryption_failed, detail, "attachment authentication tag does not match");
+  sha_.update(plain_);
+  if (auto r = sink_->write(plain_); !r)
+    return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  auto src = sink_->finish();
+  if (!src) return fail(errc::delivery_failed, detail, "cannot write a decrypted attachment");
+  auto size = (*src)->size();
+  part.content = byte_range{std::move(*src), 0, size};
+  part.content_sha256_hex = sha_.hex_digest();
+  if (!mime_type_.empty()) part.content_type = mime_type_;
+  return {};
+}
+
+result<std::unique_ptr<attachment_decryptor>> attachment_decryptor::start(attachment_key const& key,
+                                                                          sink_factory& scratch,
+                                                                          std::string* detail) {
+  auto sink = scratch.scratch();
+  if (!sink) return fail(errc::delivery_failed, detail, "cannot create a scratch file");
+  return std::unique_ptr<attachment_decryptor>(new attachment_decryptor(key, std::move(*sink)));
+}
+
+result<security_plan> prepare_security(x::document& doc, soap_envelope const& env,
+                                       bool has_attachments, x::key const* own_key,
+                                       security_policy const& policy, sys_time now,
+                                       std::string* detail) {
+  security_plan plan;
   // 1.
   if (!env.security) {
     if (policy.require_signature)
       return fail(errc::security_missing, detail, "no wsse:Security header");
-    return out;
+    return plan;
   }
+  plan.has_header = true;
   // 2.
   std::array<x::id_attribute, 1> ids{x::id_attribute{ns::wsu, "Id"}};
   if (auto r = doc.register_ids(ids); !r)
     return from_lib(r.error(), detail, "", "duplicate wsu:Id");
   if (auto r = check_timestamp(env.security, now, policy.timestamp_skew, detail); !r)
     return r.error();
-  // 3.
-  if (auto r = decrypt_all(env.security, mime, scratch, own_key, policy.algorithms,
-                           out.decrypted_content_ids, detail);
-      !r)
-    return r.error();
+  // 3. (the keys; the attachments follow)
+  auto keys = plan_decryption(env.security, has_attachments, own_key, policy.algorithms, detail);
+  if (!keys) return keys.error();
+  plan.attachments = std::move(*keys);
+  return plan;
+}
+
+result<security_outcome> process_security(x::document& doc, soap_envelope const& env,
+                                          mime_layout* mime, sink_factory& scratch,
+                                          std::span<x::key const> partners, x::key const* own_key,
+                                          security_policy const& policy, sys_time now,
+                                          std::string* detail) {
+  auto plan = prepare_security(doc, env, mime != nullptr, own_key, policy, now, detail);
+  if (!plan) return plan.error();
+  // 3. Each attachment streamed from where it is located into a scratch sink that then stands
+  // for the part; its plaintext is unauthenticated until finish() has checked the tag.
+  for (auto const& key : plan->attachments) {
+    located_part* part = mime->attachment(key.content_id);
+    if (!part) return fail(errc::payload_missing, detail, "CipherReference names no MIME part");
+    auto dec = attachment_decryptor::start(key, scratch, detail);
+    if (!dec) return dec.error();
+    bool crypto_failed = false;
+    auto streamed = for_each_chunk(part->content, [&](std::span<char const> in) -> result<void> {
+      auto r = (*dec)->update(in, detail);
+      crypto_failed = !r;
+      return r;
+    });
+    if (crypto_failed) return streamed.error();
+    if (!streamed) return fail(errc::delivery_failed, detail, "cannot read an attachment");
+    if (auto r = (*dec)->finish(*part, detail); !r) return r.error();
+  }
+  return verify_security(doc, env, mime, *plan, partners, policy, now, detail);
+}
+
+result<security_outcome> verify_security(x::document& doc, soap_envelope const& env,
+                                         mime_layout const* mime, security_plan const& plan,
+                                         std::span<x::key const> partners,
+                                         security_policy const& policy, sys_time now,
+                                         std::string* detail) {
+  security_outcome out;
+  if (!plan.has_header) return out;
+  for (auto const& key : plan.attachments) out.decrypted_content_ids.push_back(key.content_id);
   if (policy.require_encryption && mime)
     for (std::size_t i = 0; i < mime->parts.size(); ++i)
       if (i != mime->root &&

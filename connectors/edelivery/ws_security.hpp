@@ -19,6 +19,7 @@
 //      nothing outside the Security header besides them (no wrapping, no swapped parts).
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "edelivery/mime.hpp"
 #include "xmlsec/algorithms.hpp"
 #include "xmlsec/document.hpp"
+#include "xmlsec/encryption.hpp"
 #include "xmlsec/key.hpp"
 #include "xmlsec/signature.hpp"
 
@@ -53,11 +55,62 @@ struct security_outcome {
 // root) are decrypted into `scratch` sinks and then stand for the parts. `partners` are the
 // certificates the PMode trusts; `own_key` the private key for decryption (may be null when
 // nothing is encrypted). `detail` receives a log-safe reason on failure.
+// process_security = prepare_security, an attachment_decryptor per encrypted part (read from
+// where it is located), verify_security. A receiver reading the body while it arrives calls
+// the three itself: the first with the envelope alone, the second as each part arrives.
 result<security_outcome> process_security(xmlsec::document& doc, soap_envelope const& env,
                                           mime_layout* mime, sink_factory& scratch,
                                           std::span<xmlsec::key const> partners,
                                           xmlsec::key const* own_key, security_policy const& policy,
                                           sys_time now, std::string* detail = nullptr);
+
+// Step 3's content key for one attachment, from the header.
+struct attachment_key {
+  std::string content_id;  // bare
+  std::string cek;
+  std::string mime_type;  // EncryptedData/@MimeType (the plaintext's), empty when absent
+};
+
+struct security_plan {
+  bool has_header = false;                  // false: nothing else happens (the policy allowed that)
+  std::vector<attachment_key> attachments;  // to decrypt, in header order
+};
+
+// Steps 1, 2 and the keys of 3, with the envelope alone: every EncryptedKey decrypted with
+// `own_key` and every EncryptedData checked (algorithms, cid: CipherReference, the SwA
+// ciphertext transform, each attachment at most once) and mapped to the attachment it names.
+result<security_plan> prepare_security(xmlsec::document& doc, soap_envelope const& env,
+                                       bool has_attachments, xmlsec::key const* own_key,
+                                       security_policy const& policy, sys_time now,
+                                       std::string* detail = nullptr);
+
+// Step 3 for one attachment, fed its ciphertext (IV ‖ ciphertext ‖ tag) in pieces: the
+// plaintext goes into a scratch sink with its SHA-256; finish() checks the tag and makes the
+// sink the part's content (a failed part's sink is dropped unread).
+class attachment_decryptor {
+ public:
+  static result<std::unique_ptr<attachment_decryptor>> start(attachment_key const& key,
+                                                             sink_factory& scratch,
+                                                             std::string* detail = nullptr);
+  result<void> update(std::span<char const> ciphertext, std::string* detail = nullptr);
+  result<void> finish(located_part& part, std::string* detail = nullptr);
+
+ private:
+  attachment_decryptor(attachment_key const& key, std::unique_ptr<byte_sink> sink);
+  std::string mime_type_;
+  std::unique_ptr<byte_sink> sink_;
+  xmlsec::gcm_decryptor gcm_;
+  sha256_stream sha_;
+  std::string plain_;
+};
+
+// Every part in (decrypted where the plan says): encryption as the policy requires, then
+// steps 4–6.
+result<security_outcome> verify_security(xmlsec::document& doc, soap_envelope const& env,
+                                         mime_layout const* mime, security_plan const& plan,
+                                         std::span<xmlsec::key const> partners,
+                                         security_policy const& policy, sys_time now,
+                                         std::string* detail = nullptr);
 
 // A part_source over located parts (the root excluded), streamed from wherever they are.
 class located_parts final : public xmlsec::part_source {

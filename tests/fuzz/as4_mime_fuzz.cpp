@@ -5,14 +5,18 @@
 //
 // Input: the raw body. It is received three ways: as a raw MIME body (no Content-Type, the
 // boundary from the first line), as multipart/related with the first line's boundary, and as
-// application/soap+xml (SOAP-only).
+// application/soap+xml (SOAP-only); each from the body located in memory and read while it
+// arrives (in pieces of a size the input's length chooses, as the receive route streams it).
 //
 // Invariants:
 // - receive() never succeeds: the only trusted partner certificate is made here at start-up and
 //   its private key never leaves this process, and a signature is required, so no input can be
 //   an acceptable user message (nor a signal);
 // - every refusal maps to an EBMS error of the table (EBMS:0001–0303 with a short description);
-// - the in-memory MIME parser keeps its limits: part count, unique Content-IDs, a root part.
+// - the in-memory MIME parser keeps its limits: part count, unique Content-IDs, a root part;
+// - the MIME parser that reads while the body arrives (mime_stream) gives exactly the located
+//   parser's outcome: the same error, or the same parts (headers and bytes), and reads the body
+//   to its end.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,7 +31,9 @@
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/inbound.hpp"
 #include "edelivery/mime.hpp"
+#include "edelivery/mime_stream.hpp"
 #include "fuzz_check.hpp"
+#include "support/piecewise_body.hpp"
 #include "xmlsec/key.hpp"
 #include "xmlsec/library.hpp"
 
@@ -117,6 +123,63 @@ void check_refusal(bbgw::error_code const& ec) {
   FUZZ_CHECK(!std::string_view(err.short_description).empty());
 }
 
+// mime_stream over the body in pieces: the located parser's outcome exactly.
+void same_as_streamed(std::string const& ct, std::string_view body, std::size_t piece,
+                      ed::mime_limits const& limits,
+                      bbgw::result<ed::mime_message> const& located) {
+  bbgw::testing::piecewise_body in{std::string(body), piece};
+  auto pull = [&](std::span<char> b) { return in.read(b); };
+  auto stream = ed::mime_stream::open(ct, pull, limits);
+  std::vector<ed::mime_part> parts;
+  bbgw::error_code error;
+  if (!stream) error = stream.error();
+  while (!error) {
+    auto p = stream->next_part();
+    if (!p) {
+      error = p.error();
+      break;
+    }
+    if (!*p) break;
+    ed::mime_part part;
+    part.content_id = (*p)->content_id;
+    part.headers = (*p)->headers;
+    auto n = stream->read_content([&](std::span<char const> b) -> bbgw::result<void> {
+      part.content.append(b.data(), b.size());
+      return {};
+    });
+    if (!n)
+      error = n.error();
+    else
+      FUZZ_CHECK(*n == part.content.size());
+    parts.push_back(std::move(part));
+  }
+  if (!error) {  // the root, as scan_multipart chooses it
+    std::size_t root = 0;
+    if (auto const& start = stream->start()) {
+      root = parts.size();
+      for (std::size_t i = 0; i < parts.size(); ++i)
+        if (parts[i].content_id == *start) root = i;
+    }
+    ed::located_part r;
+    if (root < parts.size())
+      for (auto const& [k, v] : parts[root].headers)
+        if (k == "content-type") r.content_type = v;
+    if (root == parts.size() || !ed::is_soap_root(r)) error = ed::errc::mime_no_root;
+  }
+  if (!located) {
+    FUZZ_CHECK(error == located.error());
+    return;
+  }
+  FUZZ_CHECK(!error);
+  FUZZ_CHECK(in.consumed() == body.size());
+  FUZZ_CHECK(parts.size() == located->parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    FUZZ_CHECK(parts[i].content_id == located->parts[i].content_id);
+    FUZZ_CHECK(parts[i].headers == located->parts[i].headers);
+    FUZZ_CHECK(parts[i].content == located->parts[i].content);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
@@ -124,6 +187,11 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   std::string_view const body(reinterpret_cast<char const*>(data), size);
   auto const now = std::chrono::system_clock::time_point(std::chrono::seconds(1795000000));
   std::span<xs::key const> partners(&fx.partner, 1);
+  std::size_t const piece = 1 + size % 251;
+  ed::security_selector select = [&](ed::messaging const&,
+                                     std::string*) -> bbgw::result<ed::security_choice> {
+    return ed::security_choice{partners, fx.options.security};
+  };
 
   std::string content_types[3] = {"", "", "application/soap+xml; charset=UTF-8"};
   auto boundary = first_line_boundary(body);
@@ -136,6 +204,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     auto m = ed::receive(ct, body, fx.options, partners, &fx.own, now, &detail);
     FUZZ_CHECK(!m);
     check_refusal(m.error());
+    bbgw::testing::piecewise_body streamed(std::string(body), piece);
+    auto s = ed::receive(ct, streamed, fx.options, select, &fx.own, now, &detail);
+    FUZZ_CHECK(!s);
+    check_refusal(s.error());
   }
 
   if (!boundary.empty()) {
@@ -148,6 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
       for (auto const& p : parsed->parts)
         if (!p.content_id.empty()) FUZZ_CHECK(ids.insert(p.content_id).second);
     }
+    same_as_streamed(content_types[1], body, piece, fx.options.mime, parsed);
   }
   return 0;
 }

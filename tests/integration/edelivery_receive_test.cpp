@@ -76,6 +76,9 @@ TEST_F(EdeliveryReceive, EncryptedMessageIsReceiptedStoredAndPublished) {
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_NE(res.body.find("NonRepudiationInformation"), std::string::npos) << res.body;
   EXPECT_NE(res.body.find(message_id), std::string::npos);
+  // Read while it arrived (each attachment decrypted on the way), not spooled first.
+  auto metrics = curl(gw.url() + "/metrics").body;
+  EXPECT_NE(metrics.find("bbgw_http_streamed_bodies_total 1\n"), std::string::npos) << metrics;
 
   // xmlsec1 verifies our receipt's signature (eb:Messaging and Body by wsu:Id).
   auto receipt = dir / "receipt.xml";
@@ -136,6 +139,8 @@ TEST_F(EdeliveryReceive, TamperedMessageGetsAnEbmsErrorAndNoEvent) {
   write_file(file, body);
   auto res = post(file.string());
   EXPECT_NE(res.body.find("errorCode=\"EBMS:0102\""), std::string::npos) << res.body;
+  EXPECT_NE(curl(gw.url() + "/metrics").body.find("bbgw_http_streamed_bodies_total 1\n"),
+            std::string::npos);
   auto status = curl(gw.url() +
                      "/api/v1/edelivery/messages/"
                      "c3df11e3-39fa-467a-8593-10780f9d8d57@CLT-SMOREELS.mshome.net");

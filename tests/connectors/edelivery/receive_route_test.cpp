@@ -7,6 +7,7 @@
 // EBMS error and leave no record, no event and no file behind.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -129,12 +130,33 @@ std::string sha256_file(std::string const& path) {
   return sha.hex_digest();
 }
 
-class receive_route : public ::testing::Test {
+// A file as the HTTP server streams a request body to a handler (route::stream_body): in
+// pieces, pulled by the handler.
+class file_body final : public bbgw::body_reader {
+ public:
+  explicit file_body(std::string const& path) : in_(path, std::ios::binary) {}
+  result<std::size_t> read(std::span<char> into) override {
+    if (into.empty()) return make_error_code(boost::system::errc::invalid_argument);
+    in_.read(into.data(), static_cast<std::streamsize>(std::min<std::size_t>(into.size(), 65521)));
+    auto n = static_cast<std::size_t>(in_.gcount());
+    consumed += n;
+    return n;
+  }
+  std::uint64_t consumed = 0;
+
+ private:
+  std::ifstream in_;
+};
+
+// Every case both ways: the body spooled to a file first (request::body_file, as when the
+// server's stream slots are all taken), and read while it arrives (request::body_stream).
+class receive_route : public ::testing::TestWithParam<bool> {
  protected:
   receive_route() {
-    dir_ = fs::temp_directory_path() /
-           ("bbgw-as4-route-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    dir_ =
+        fs::temp_directory_path() / ("bbgw-as4-route-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
     config_ = test::holodeck_receiver_config(dir_);
@@ -167,18 +189,29 @@ class receive_route : public ::testing::Test {
     return g;
   }
 
-  // The request as the server hands it over for a spool_body route.
+  // The request as the server hands it over: spooled, or streamed (then read to its end,
+  // accepted or refused, so that the sender gets the answer).
   response post_file(std::string const& file, std::string const& content_type,
                      std::optional<std::string> client_cert = std::nullopt) {
     request req;
     req.method = "POST";
     req.path = "/edelivery/as4";
     req.headers.set("Content-Type", content_type);
-    req.body_file = file;
+    std::optional<file_body> body;
+    if (GetParam()) {
+      body.emplace(file);
+      req.body_stream = &*body;
+    } else {
+      req.body_file = file;
+    }
     req.request_id = "req-route";
     req.client_certificate_der = std::move(client_cert);
     if (req.client_certificate_der) req.tls = true;
-    return connector_->receive_as4(req);
+    auto res = connector_->receive_as4(req);
+    if (body) {
+      EXPECT_EQ(body->consumed, fs::file_size(file)) << "the body is read to its end";
+    }
+    return res;
   }
 
   static std::string code(response const& r) {
@@ -230,7 +263,7 @@ class receive_route : public ::testing::Test {
   std::unique_ptr<edelivery_connector> connector_;
 };
 
-TEST_F(receive_route, large_payload_is_streamed_to_its_file_without_being_held_in_memory) {
+TEST_P(receive_route, large_payload_is_streamed_to_its_file_without_being_held_in_memory) {
   std::uint64_t const size = 64ull << 20;
   auto g = generate(size);
   start();
@@ -289,7 +322,7 @@ TEST_F(receive_route, large_payload_is_streamed_to_its_file_without_being_held_i
   EXPECT_EQ(got.headers.get("Content-Type").value_or(""), "application/octet-stream");
 }
 
-TEST_F(receive_route, compressed_payload_is_gunzipped_streaming) {
+TEST_P(receive_route, compressed_payload_is_gunzipped_streaming) {
   auto g = generate(3 << 20, {"--gzip"});
   start();
   auto res = post_file(g.file, g.content_type);
@@ -300,7 +333,7 @@ TEST_F(receive_route, compressed_payload_is_gunzipped_streaming) {
   EXPECT_EQ(sha256_file(file), g.payload_sha256);
 }
 
-TEST_F(receive_route, tampered_ciphertext_leaves_nothing_behind) {
+TEST_P(receive_route, tampered_ciphertext_leaves_nothing_behind) {
   auto g = generate(2 << 20);
   flip_byte(g.file, fs::file_size(g.file) - 1000);  // inside the encrypted attachment
   start();
@@ -312,7 +345,7 @@ TEST_F(receive_route, tampered_ciphertext_leaves_nothing_behind) {
             1);
 }
 
-TEST_F(receive_route, gzip_bomb_by_ratio_is_decompression_failure) {
+TEST_P(receive_route, gzip_bomb_by_ratio_is_decompression_failure) {
   // 16 MiB of zeros gzip to ~16 KiB: far above the 200:1 ratio once past the 1 MiB floor.
   auto g = generate(16 << 20, {"--gzip", "--zeros"});
   start();
@@ -322,7 +355,7 @@ TEST_F(receive_route, gzip_bomb_by_ratio_is_decompression_failure) {
   expect_nothing_kept(g.message_id);
 }
 
-TEST_F(receive_route, gzip_bomb_by_size_is_decompression_failure) {
+TEST_P(receive_route, gzip_bomb_by_size_is_decompression_failure) {
   config_.gunzip.max_output_bytes = 1 << 20;
   auto g = generate(3 << 20, {"--gzip"});  // random bytes: ratio ~1, size 3 MiB > 1 MiB
   start();
@@ -332,7 +365,7 @@ TEST_F(receive_route, gzip_bomb_by_size_is_decompression_failure) {
   expect_nothing_kept(g.message_id);
 }
 
-TEST_F(receive_route, extra_mime_part_no_partinfo_names_is_value_inconsistent) {
+TEST_P(receive_route, extra_mime_part_no_partinfo_names_is_value_inconsistent) {
   auto g = generate(64 << 10);
   auto body = read(g.file);
   auto close = body.rfind("\r\n--MIMEBoundary_large_as4_test_0123456789--");
@@ -348,7 +381,7 @@ TEST_F(receive_route, extra_mime_part_no_partinfo_names_is_value_inconsistent) {
   expect_nothing_kept(g.message_id);
 }
 
-TEST_F(receive_route, missing_cid_part_is_external_payload_error) {
+TEST_P(receive_route, missing_cid_part_is_external_payload_error) {
   auto g = generate(64 << 10);
   auto body = read(g.file);
   std::string const delim = "\r\n--MIMEBoundary_large_as4_test_0123456789";
@@ -364,7 +397,7 @@ TEST_F(receive_route, missing_cid_part_is_external_payload_error) {
   expect_nothing_kept(g.message_id);
 }
 
-TEST_F(receive_route, malformed_mime_is_mime_inconsistency) {
+TEST_P(receive_route, malformed_mime_is_mime_inconsistency) {
   auto g = generate(64 << 10);
   auto body = read(g.file);
   body.resize(body.rfind("\r\n--MIMEBoundary_large_as4_test_0123456789--"));  // no close
@@ -382,7 +415,7 @@ TEST_F(receive_route, malformed_mime_is_mime_inconsistency) {
   expect_nothing_kept(g.message_id);
 }
 
-TEST_F(receive_route, stale_or_future_timestamp_is_policy_noncompliance) {
+TEST_P(receive_route, stale_or_future_timestamp_is_policy_noncompliance) {
   using namespace std::chrono;
   auto iso = [](sys_time t) {
     auto s = floor<seconds>(t);
@@ -418,7 +451,7 @@ TEST_F(receive_route, stale_or_future_timestamp_is_policy_noncompliance) {
   EXPECT_NE(res.body.find("NonRepudiationInformation"), std::string::npos) << code(res);
 }
 
-TEST_F(receive_route, pmode_bound_to_a_tls_client_certificate_refuses_other_connections) {
+TEST_P(receive_route, pmode_bound_to_a_tls_client_certificate_refuses_other_connections) {
   auto partner_tls = test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa").certificate_der();
   auto other_tls = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb").certificate_der();
   config_.pmodes[0].tls_client_certificates = {partner_tls};
@@ -439,7 +472,7 @@ TEST_F(receive_route, pmode_bound_to_a_tls_client_certificate_refuses_other_conn
   EXPECT_NE(ok.body.find("NonRepudiationInformation"), std::string::npos) << code(ok);
 }
 
-TEST_F(receive_route, in_memory_body_still_works_and_uses_the_same_files) {
+TEST_P(receive_route, in_memory_body_still_works_and_uses_the_same_files) {
   auto g = generate(4096);
   start();
   request req;
@@ -454,6 +487,9 @@ TEST_F(receive_route, in_memory_body_still_works_and_uses_the_same_files) {
 
 // The receive-side config keys: timestamp_skew and a PMode's tls_client_certificates (PEM files
 // read as DER), refused naming the key when a file is not a certificate.
+INSTANTIATE_TEST_SUITE_P(body, receive_route, ::testing::Values(false, true),
+                         [](auto const& info) { return info.param ? "streamed" : "spooled"; });
+
 TEST(receive_config, timestamp_skew_and_tls_client_certificates) {
   auto dir = fs::temp_directory_path() / ("bbgw-as4-rcfg-" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -5,6 +5,7 @@
 #include "as4_fixtures.hpp"
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/inbound.hpp"
+#include "support/piecewise_body.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -12,8 +13,18 @@ namespace {
 using test::at;
 using test::fixture;
 
-class tampering : public ::testing::Test {
+// Each case both ways: the body located in memory, and read while it arrives (in pieces).
+class tampering : public ::testing::TestWithParam<bool> {
  protected:
+  result<inbound_message> get(std::string const& body, sys_time when) {
+    if (!GetParam()) return receive("", body, options_, partners_, &own_, when, &detail_);
+    security_selector fixed = [&](messaging const&, std::string*) -> result<security_choice> {
+      return security_choice{partners_, options_.security};
+    };
+    bbgw::testing::piecewise_body streamed(body, 4093);
+    return receive("", streamed, options_, fixed, &own_, when, &detail_);
+  }
+
   xmlsec::key own_ = test::pfx("as4net/AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
   std::vector<xmlsec::key> partners_{
       test::pfx("as4net/AccessPointA.pfx", "Pz4cZK4SULUwmraZa").public_only(), own_.public_only()};
@@ -21,7 +32,7 @@ class tampering : public ::testing::Test {
   std::string detail_;
 
   std::string code(std::string const& body, sys_time when) {
-    auto m = receive("", body, options_, partners_, &own_, when, &detail_);
+    auto m = get(body, when);
     EXPECT_FALSE(m) << "accepted";
     return m ? std::string("accepted") : std::string(ebms_error_for(m.error()).code);
   }
@@ -38,26 +49,24 @@ class tampering : public ::testing::Test {
   }
 };
 
-TEST_F(tampering, untouched_vectors_are_accepted) {
-  EXPECT_TRUE(receive("", holodeck(), options_, partners_, &own_, holodeck_time(), &detail_))
-      << detail_;
-  EXPECT_TRUE(receive("", encrypted(), options_, partners_, &own_, encrypted_time(), &detail_))
-      << detail_;
+TEST_P(tampering, untouched_vectors_are_accepted) {
+  EXPECT_TRUE(get(holodeck(), holodeck_time())) << detail_;
+  EXPECT_TRUE(get(encrypted(), encrypted_time())) << detail_;
 }
 
-TEST_F(tampering, flipped_byte_in_a_signed_payload_fails_authentication) {
+TEST_P(tampering, flipped_byte_in_a_signed_payload_fails_authentication) {
   auto b = holodeck();
   b[attachment(b, 1) + 100] ^= 0x01;
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0101") << detail_;
 }
 
-TEST_F(tampering, flipped_byte_in_an_encrypted_payload_fails_decryption) {
+TEST_P(tampering, flipped_byte_in_an_encrypted_payload_fails_decryption) {
   auto b = encrypted();
   b[attachment(b, 2) + 100] ^= 0x01;
   EXPECT_EQ(code(b, encrypted_time()), "EBMS:0102") << detail_;
 }
 
-TEST_F(tampering, changed_eb_messaging_fails_authentication) {
+TEST_P(tampering, changed_eb_messaging_fails_authentication) {
   auto b = holodeck();
   auto p = b.find("<eb3:Action>");
   ASSERT_NE(p, std::string::npos);
@@ -65,7 +74,7 @@ TEST_F(tampering, changed_eb_messaging_fails_authentication) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0101") << detail_;
 }
 
-TEST_F(tampering, changed_body_fails_authentication) {
+TEST_P(tampering, changed_body_fails_authentication) {
   auto b = fixture("as4net/8.1.21-message.xml");
   auto p = b.rfind("/>");  // the empty Body
   ASSERT_NE(p, std::string::npos);
@@ -73,7 +82,7 @@ TEST_F(tampering, changed_body_fails_authentication) {
   EXPECT_EQ(code(b, at("2018-02-05T09:33:46Z")), "EBMS:0101") << detail_;
 }
 
-TEST_F(tampering, swapped_attachments_fail_authentication) {
+TEST_P(tampering, swapped_attachments_fail_authentication) {
   auto b = holodeck();
   auto m = parse_multipart("", b);
   ASSERT_TRUE(m);
@@ -87,7 +96,7 @@ TEST_F(tampering, swapped_attachments_fail_authentication) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0101") << detail_;
 }
 
-TEST_F(tampering, removed_signature_is_policy_noncompliance) {
+TEST_P(tampering, removed_signature_is_policy_noncompliance) {
   auto b = holodeck();
   auto s = b.find("<ds:Signature");
   auto e = b.find("</ds:Signature>");
@@ -98,7 +107,7 @@ TEST_F(tampering, removed_signature_is_policy_noncompliance) {
   EXPECT_EQ(detail_, "no ds:Signature in wsse:Security");
 }
 
-TEST_F(tampering, sha1_or_unknown_algorithms_are_policy_noncompliance) {
+TEST_P(tampering, sha1_or_unknown_algorithms_are_policy_noncompliance) {
   auto b = holodeck();
   std::string const sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
   auto p = b.find(sha256);
@@ -116,7 +125,7 @@ TEST_F(tampering, sha1_or_unknown_algorithms_are_policy_noncompliance) {
 // wsu:Timestamp freshness at the fixture's injected clock: the holodeck vector carries no
 // Timestamp, so one is added to its Security header (outside the signature, which still
 // verifies): fresh → accepted; expired or created in the future beyond the skew → EBMS:0103.
-TEST_F(tampering, timestamp_must_be_fresh_at_the_injected_clock) {
+TEST_P(tampering, timestamp_must_be_fresh_at_the_injected_clock) {
   auto with_timestamp = [&](std::string const& created, std::string const& expires) {
     auto b = holodeck();
     auto s = b.find("<wsse:Security");
@@ -131,10 +140,9 @@ TEST_F(tampering, timestamp_must_be_fresh_at_the_injected_clock) {
   };
   // holodeck_time() is 2018-01-24T16:12:22Z; the default skew is one minute.
   auto fresh = with_timestamp("2018-01-24T16:12:20.123Z", "2018-01-24T16:17:20Z");
-  EXPECT_TRUE(receive("", fresh, options_, partners_, &own_, holodeck_time(), &detail_)) << detail_;
+  EXPECT_TRUE(get(fresh, holodeck_time())) << detail_;
   auto offset = with_timestamp("2018-01-24T17:12:50+01:00", "2018-01-24T17:17:20+01:00");
-  EXPECT_TRUE(receive("", offset, options_, partners_, &own_, holodeck_time(), &detail_))
-      << "Created 28 s ahead, within the skew: " << detail_;
+  EXPECT_TRUE(get(offset, holodeck_time())) << "Created 28 s ahead, within the skew: " << detail_;
   EXPECT_EQ(code(with_timestamp("2018-01-24T16:00:00Z", "2018-01-24T16:05:00Z"), holodeck_time()),
             "EBMS:0103");
   EXPECT_EQ(detail_, "wsu:Timestamp has expired");
@@ -151,17 +159,16 @@ TEST_F(tampering, timestamp_must_be_fresh_at_the_injected_clock) {
   auto just_expired = with_timestamp("2018-01-24T16:07:00Z", "2018-01-24T16:11:52Z");
   EXPECT_EQ(code(just_expired, holodeck_time()), "EBMS:0103");
   options_.security.timestamp_skew = std::chrono::seconds(60);
-  EXPECT_TRUE(receive("", just_expired, options_, partners_, &own_, holodeck_time(), &detail_))
-      << detail_;
+  EXPECT_TRUE(get(just_expired, holodeck_time())) << detail_;
 }
 
-TEST_F(tampering, malformed_mime_is_mime_inconsistency) {
+TEST_P(tampering, malformed_mime_is_mime_inconsistency) {
   auto b = holodeck();
   b.resize(b.rfind("--MIMEBoundary"));  // no close delimiter
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0007") << detail_;
 }
 
-TEST_F(tampering, missing_cid_part_is_refused) {
+TEST_P(tampering, missing_cid_part_is_refused) {
   auto b = holodeck();
   auto m = parse_multipart("", b);
   ASSERT_TRUE(m);
@@ -173,7 +180,7 @@ TEST_F(tampering, missing_cid_part_is_refused) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0011") << detail_;
 }
 
-TEST_F(tampering, unsigned_message_is_refused) {
+TEST_P(tampering, unsigned_message_is_refused) {
   auto b = holodeck();
   auto s = b.find("<wsse:Security");
   auto e = b.find("</wsse:Security>");
@@ -182,7 +189,7 @@ TEST_F(tampering, unsigned_message_is_refused) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0103") << detail_;
 }
 
-TEST_F(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
+TEST_P(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
   // Signature checks come first; the decompression step itself is exercised on the model.
   auto bomb = gzip(std::string(8 * 1024 * 1024, 'A'));
   ASSERT_TRUE(bomb);
@@ -212,6 +219,9 @@ TEST_F(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
   ASSERT_FALSE(extra);
   EXPECT_EQ(extra.error(), errc::unexpected_part);
 }
+
+INSTANTIATE_TEST_SUITE_P(delivery, tampering, ::testing::Values(false, true),
+                         [](auto const& info) { return info.param ? "streamed" : "located"; });
 
 }  // namespace
 }  // namespace bbgw::edelivery
