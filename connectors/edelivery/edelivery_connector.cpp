@@ -158,6 +158,15 @@ response edelivery_connector::reject(error_code ec, std::string const& detail,
 }
 
 response edelivery_connector::receive_as4(request const& req) {
+  // A streamed body is read to its end (within the route's limit) whatever the answer, so that
+  // the sender — which writes all of its request before it reads — gets the eb:Error of an
+  // early refusal rather than a reset (an accepted message has been read already).
+  struct drain_guard {
+    bbgw::body_reader* body;
+    ~drain_guard() {
+      if (body) drain(*body);
+    }
+  } drain_rest{req.body_stream};
   auto now = ctx_.time.now();
   auto content_type = std::string(req.header("Content-Type").value_or(""));
   if (content_type.empty()) return reject(errc::unsupported_media_type, "no Content-Type", "");
@@ -229,12 +238,7 @@ response edelivery_connector::receive_as4(request const& req) {
       req.body_stream
           ? receive(content_type, *req.body_stream, options, select, &config_.own_key, now, &detail)
           : receive(content_type, body, options, select, &config_.own_key, now, &detail);
-  if (!m) {
-    // A refused streamed message is still read to its end (up to the route's limit), so that
-    // the sender, which writes all of it before it reads, gets the error signal.
-    if (req.body_stream) drain(*req.body_stream);
-    return report_error(matched, reject(m.error(), detail, ref_to));
-  }
+  if (!m) return report_error(matched, reject(m.error(), detail, ref_to));
   auto const& um = m->ebms.user_messages.front();
   auto const& message_id = um.info.message_id;
 

@@ -21,6 +21,9 @@ result<void> check_parts(user_message const& um, mime_layout const& mime, std::s
       return fail(errc::payload_missing, detail, "PartInfo " + pi.href + " names no MIME part");
   for (std::size_t i = 0; i < mime.parts.size(); ++i) {
     if (i == mime.root) continue;
+    // An attachment is named by its Content-ID: one without cannot be (nor signed).
+    if (mime.parts[i].content_id.empty())
+      return fail(errc::unexpected_part, detail, "a MIME part without Content-ID");
     bool named = std::any_of(um.parts.begin(), um.parts.end(), [&](part_info const& pi) {
       return pi.content_id == mime.parts[i].content_id;
     });

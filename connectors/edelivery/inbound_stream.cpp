@@ -42,6 +42,8 @@ class body_pull {
     return n;
   }
 
+  bool failed() const { return static_cast<bool>(failed_); }
+
   // An error of the pipeline as the receiver reports it.
   error_code report(error_code ec, std::string* detail) const {
     if (failed_ && ec == failed_) {
@@ -142,12 +144,13 @@ result<inbound_message> receive(std::string_view content_type_header, bbgw::body
   if (!*first) return fail(errc::mime_malformed, detail, "MIME structure: no part");
   if (stream->start() && *stream->start() != (*first)->content_id) {
     // The root is not the first part: spooled, then received from the file.
-    auto already = stream->everything_read();
-    if (!already)
-      return fail(errc::feature_not_supported, detail,
-                  "a preamble above 1 MiB before a root that is not the first part");
+    auto already = stream->read_from_first_delimiter();
+    if (!already) return fail(errc::internal, detail, "the first part is no longer buffered");
     auto spooled = spool_rest(*already, pull, *sinks);
-    if (!spooled) return pull.report(spooled.error(), detail);
+    if (!spooled) {
+      if (pull.failed()) return pull.report(spooled.error(), detail);
+      return fail(errc::delivery_failed, detail, "cannot spool the message");
+    }
     return receive(content_type_header, *spooled, options, select, own_key, now, detail);
   }
   mime_layout mime;
@@ -191,6 +194,8 @@ result<inbound_message> receive(std::string_view content_type_header, bbgw::body
     if (!*next) break;
     located_part part = std::move(**next);
     if (!um) return fail(errc::unexpected_part, detail, "a signal message with attachments");
+    if (part.content_id.empty())
+      return fail(errc::unexpected_part, detail, "a MIME part without Content-ID");
     if (std::none_of(um->parts.begin(), um->parts.end(),
                      [&](part_info const& pi) { return pi.content_id == part.content_id; }))
       return fail(errc::unexpected_part, detail, "a MIME part no PartInfo names");

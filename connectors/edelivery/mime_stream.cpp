@@ -9,12 +9,17 @@ namespace bbgw::edelivery {
 
 namespace {
 
-constexpr std::size_t buffer_size = 1024 * 1024;
+// A delimiter line and a header block within the limits (next_part's window).
+std::size_t window_for(mime_limits const& limits) {
+  return 2 + 70 + 1024 + limits.max_header_bytes;
+}
 
 }  // namespace
 
-mime_stream::mime_stream(pull_fn pull, mime_limits const& limits)
-    : pull_(std::move(pull)), limits_(limits), buf_(buffer_size) {}
+mime_stream::mime_stream(pull_fn pull, mime_limits const& limits, std::size_t buffer_bytes)
+    : pull_(std::move(pull)),
+      limits_(limits),
+      buf_(std::max(buffer_bytes, 2 * (window_for(limits) + 1))) {}
 
 result<void> mime_stream::fill() {
   if (eof_) return {};
@@ -43,14 +48,15 @@ result<void> mime_stream::ensure(std::size_t bytes) {
   return {};
 }
 
-std::optional<std::string_view> mime_stream::everything_read() const {
-  if (discarded_ != 0) return std::nullopt;
-  return std::string_view(buf_.data(), end_);
+std::optional<std::string_view> mime_stream::read_from_first_delimiter() const {
+  if (discarded_ > first_delimiter_) return std::nullopt;
+  auto const from = static_cast<std::size_t>(first_delimiter_ - discarded_);
+  return std::string_view(buf_.data() + from, end_ - from);
 }
 
 result<mime_stream> mime_stream::open(std::string_view content_type_header, pull_fn pull,
-                                      mime_limits const& limits) {
-  mime_stream s(std::move(pull), limits);
+                                      mime_limits const& limits, std::size_t buffer_bytes) {
+  mime_stream s(std::move(pull), limits, buffer_bytes);
   std::string_view head;
   if (content_type_header.empty()) {
     if (auto r = s.ensure(2 + 70 + 2); !r) return r.error();
@@ -68,6 +74,7 @@ result<mime_stream> mime_stream::open(std::string_view content_type_header, pull
     auto hit = b.find(s.delimiter_);
     if (hit != std::string_view::npos) {
       s.begin_ += hit + 1;
+      s.first_delimiter_ = s.discarded_ + s.begin_;
       return s;
     }
     if (s.eof_) return errc::mime_malformed;
@@ -83,9 +90,10 @@ result<std::optional<located_part>> mime_stream::next_part() {
       return r.error();
   if (state_ == state::done) return std::optional<located_part>();
   std::size_t const window = dash_.size() + 1024 + limits_.max_header_bytes;
-  if (auto r = ensure(window); !r) return r.error();
+  // One byte more than the window: whether the body goes on after it is then known.
+  if (auto r = ensure(window + 1); !r) return r.error();
   auto w = buffered().substr(0, window);
-  bool const more_follows = end_ - begin_ > w.size() || !eof_;
+  bool const more_follows = end_ - begin_ > w.size();
   located_part part;
   auto content_at = parse_part_header(w, dash_.size(), more_follows, limits_, seen_, part);
   if (!content_at) return content_at.error();

@@ -466,14 +466,15 @@ result<security_outcome> verify_security(x::document& doc, soap_envelope const& 
                                          security_policy const& policy, sys_time now,
                                          std::string* detail) {
   security_outcome out;
-  if (!plan.has_header) return out;
   for (auto const& key : plan.attachments) out.decrypted_content_ids.push_back(key.content_id);
+  // With or without a security header (a PMode may encrypt without signing).
   if (policy.require_encryption && mime)
     for (std::size_t i = 0; i < mime->parts.size(); ++i)
       if (i != mime->root &&
           std::find(out.decrypted_content_ids.begin(), out.decrypted_content_ids.end(),
                     mime->parts[i].content_id) == out.decrypted_content_ids.end())
         return fail(errc::encryption_missing, detail, "an attachment is not encrypted");
+  if (!plan.has_header) return out;
   // 4.
   auto sigs = x::children(env.security, ns::ds, "Signature");
   if (sigs.empty()) {

@@ -9,12 +9,15 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 
-#include <boost/json.hpp>
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
+#include <boost/json.hpp>
 
 extern char** environ;
 
@@ -22,9 +25,48 @@ namespace bbgw::it {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The directories this test process made (databases, payloads, certificates of gateways run
+// as processes): removed once its tests have ended, unless one failed — then kept and named on
+// stderr for the post-mortem.
+class temp_dirs final : public ::testing::Environment {
+ public:
+  void add(fs::path dir) {
+    std::lock_guard lock(mutex_);
+    dirs_.push_back(std::move(dir));
+  }
+  void TearDown() override {
+    std::lock_guard lock(mutex_);
+    bool const keep = ::testing::UnitTest::GetInstance()->Failed();
+    for (auto const& d : dirs_) {
+      if (keep) {
+        std::cerr << "[ kept     ] " << d.string() << "\n";
+        continue;
+      }
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+    dirs_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<fs::path> dirs_;
+};
+
+temp_dirs& made_dirs() {
+  // Owned by GoogleTest, which tears it down after the last test.
+  static auto* env = static_cast<temp_dirs*>(::testing::AddGlobalTestEnvironment(new temp_dirs));
+  return *env;
+}
+
+}  // namespace
+
 fs::path make_temp_dir(std::string const& prefix) {
   std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  made_dirs().add(tmpl);
   return tmpl;
 }
 
@@ -56,9 +98,9 @@ fs::path dev_pki() {
   fs::path dir = fs::path(BBGW_BINARY_DIR) / "test-pki";
   // Idempotent and safe to run concurrently from several test processes: the script writes
   // each file atomically; running it again only fills in what is missing.
-  auto [rc, out] = run_command("flock " + (fs::path(BBGW_BINARY_DIR) / ".test-pki.lock").string() +
-                               " bash " + std::string(BBGW_SOURCE_DIR) +
-                               "/certs/make-dev-pki.sh " + dir.string());
+  auto [rc, out] =
+      run_command("flock " + (fs::path(BBGW_BINARY_DIR) / ".test-pki.lock").string() + " bash " +
+                  std::string(BBGW_SOURCE_DIR) + "/certs/make-dev-pki.sh " + dir.string());
   if (rc != 0) throw std::runtime_error("make-dev-pki.sh failed: " + out);
   return dir;
 }
@@ -161,7 +203,9 @@ void process::send_line(std::string const& line) {
     throw std::runtime_error("cannot write to child's stdin");
 }
 
-void process::signal(int sig) { ::kill(pid_, sig); }
+void process::signal(int sig) {
+  ::kill(pid_, sig);
+}
 
 std::optional<int> process::wait_exit(std::chrono::milliseconds timeout) {
   if (status_) return status_;
@@ -217,9 +261,9 @@ void gateway::start() {
   std::string cfg = (dir_ / "gateway.yaml").string();
   std::vector<std::string> env = env_;
   proc_ = std::make_unique<process>(
-      std::vector<std::string>{"/bin/sh", "-c", "cd " + shell_quote(dir_.string()) +
-                                                    " && exec " + shell_quote(bin) +
-                                                    " serve --config " + shell_quote(cfg)},
+      std::vector<std::string>{"/bin/sh", "-c",
+                               "cd " + shell_quote(dir_.string()) + " && exec " + shell_quote(bin) +
+                                   " serve --config " + shell_quote(cfg)},
       env);
   auto ready = proc_->wait_line(
       [](std::string const& l) {
@@ -247,11 +291,15 @@ void gateway::start() {
   }
 }
 
-void gateway::restart() { start(); }
+void gateway::restart() {
+  start();
+}
 
 std::string gateway::url(std::string const& listener) const {
-  bool tls = listener.find("https") != std::string::npos || listener.find("tls") != std::string::npos;
-  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(ports_.at(listener));
+  bool tls =
+      listener.find("https") != std::string::npos || listener.find("tls") != std::string::npos;
+  return std::string(tls ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(ports_.at(listener));
 }
 
 broker_process::broker_process(std::vector<std::string> topics) {
@@ -314,8 +362,8 @@ std::vector<kafka_record> consume(std::string const& bootstrap, std::string cons
   while (partitions == 0 && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-        md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
       partitions = md->topics[0].partition_cnt;
     if (md) rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(t);
@@ -340,8 +388,8 @@ std::vector<kafka_record> consume(std::string const& bootstrap, std::string cons
         const char* name;
         const void* val;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
              ++i)
           r.headers[name] = std::string(static_cast<char const*>(val), size);
       }
@@ -356,9 +404,9 @@ std::vector<kafka_record> consume(std::string const& bootstrap, std::string cons
 
 std::vector<kafka_record> consume_kcat(std::string const& bootstrap, std::string const& topic,
                                        std::size_t count) {
-  auto [rc, out] = run_command("timeout 60 kcat -q -b " + shell_quote(bootstrap) + " -C -t " +
-                               shell_quote(topic) + " -o beginning -c " + std::to_string(count) +
-                               " -J");
+  auto [rc, out] =
+      run_command("timeout 60 kcat -q -b " + shell_quote(bootstrap) + " -C -t " +
+                  shell_quote(topic) + " -o beginning -c " + std::to_string(count) + " -J");
   std::vector<kafka_record> recs;
   std::istringstream in(out);
   std::string line;

@@ -18,6 +18,8 @@ namespace bbgw::it {
 
 using namespace std::chrono_literals;
 
+// A fresh directory under the system's temp dir, removed when the test process ends with every
+// test passed (kept after a failure, and named on stderr).
 std::filesystem::path make_temp_dir(std::string const& prefix);
 void write_file(std::filesystem::path const& p, std::string const& text);
 std::string read_file(std::filesystem::path const& p);

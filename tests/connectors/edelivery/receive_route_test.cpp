@@ -472,6 +472,17 @@ TEST_P(receive_route, pmode_bound_to_a_tls_client_certificate_refuses_other_conn
   EXPECT_NE(ok.body.find("NonRepudiationInformation"), std::string::npos) << code(ok);
 }
 
+// Refused before the body is looked at (here: no Content-Type): a streamed body is still read
+// to its end (post_file checks it), so the sender gets the eb:Error.
+TEST_P(receive_route, refused_before_reading_still_reads_the_body_to_its_end) {
+  start();
+  auto file = (dir_ / "in" / "junk").string();
+  write(file, std::string(3 << 20, 'j'));
+  auto res = post_file(file, "");
+  EXPECT_EQ(code(res), "EBMS:0008");
+  expect_nothing_kept("none");
+}
+
 TEST_P(receive_route, in_memory_body_still_works_and_uses_the_same_files) {
   auto g = generate(4096);
   start();

@@ -189,6 +189,38 @@ TEST_P(tampering, unsigned_message_is_refused) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0103") << detail_;
 }
 
+// A PMode that encrypts without signing: attachments sent in the clear are refused even
+// though there is no security header to look at.
+TEST_P(tampering, plain_attachments_are_refused_where_encryption_is_required_without_signing) {
+  auto b = holodeck();
+  auto s = b.find("<wsse:Security");
+  auto e = b.find("</wsse:Security>");
+  ASSERT_NE(s, std::string::npos);
+  b.erase(s, e + 16 - s);
+  options_.security.require_signature = false;
+  EXPECT_TRUE(get(b, holodeck_time())) << "accepted without the encryption requirement";
+  options_.security.require_encryption = true;
+  EXPECT_EQ(code(b, holodeck_time()), "EBMS:0103") << detail_;
+}
+
+// A part without Content-ID is never named, even by a PartInfo that points into the SOAP Body
+// (no href): refused, not silently left out.
+TEST_P(tampering, a_part_without_content_id_is_refused) {
+  auto b = holodeck();
+  auto s = b.find("<wsse:Security");
+  auto e = b.find("</wsse:Security>");
+  ASSERT_NE(s, std::string::npos);
+  b.erase(s, e + 16 - s);
+  options_.security.require_signature = false;  // unsigned: the signature cannot catch it
+  auto pi = b.find("<eb3:PayloadInfo>");
+  ASSERT_NE(pi, std::string::npos);
+  b.insert(pi + 17, "<eb3:PartInfo/>");
+  EXPECT_TRUE(get(b, holodeck_time())) << detail_;
+  auto const dash = b.substr(0, b.find("\r\n"));  // "--" + the boundary
+  b.insert(b.rfind(dash), dash + "\r\nContent-Type: text/plain\r\n\r\nnot named\r\n");
+  EXPECT_EQ(code(b, holodeck_time()), "EBMS:0003") << detail_;
+}
+
 TEST_P(tampering, gzip_bomb_in_a_payload_is_decompression_failure) {
   // Signature checks come first; the decompression step itself is exercised on the model.
   auto bomb = gzip(std::string(8 * 1024 * 1024, 'A'));
