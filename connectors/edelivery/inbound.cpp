@@ -15,6 +15,19 @@ error_code fail(errc e, std::string* detail, std::string_view why) {
 
 }  // namespace
 
+result<opened_envelope> open_envelope(std::string_view soap_part, inbound_options const& options,
+                                      security_selector const& select, std::string* detail) {
+  auto doc = xmlsec::document::parse(soap_part, options.xml);
+  if (!doc) return fail(errc::soap_malformed, detail, "SOAP part: " + doc.error().message());
+  auto env = locate(*doc, options.allow_soap11, detail);
+  if (!env) return env.error();
+  auto ebms = parse_messaging(env->messaging, options.schemas, detail);
+  if (!ebms) return ebms.error();
+  auto choice = select(*ebms, detail);
+  if (!choice) return choice.error();
+  return opened_envelope{std::move(*doc), *env, std::move(*ebms), std::move(*choice)};
+}
+
 result<void> check_parts(user_message const& um, mime_layout const& mime, std::string* detail) {
   for (auto const& pi : um.parts)
     if (!pi.content_id.empty() && !mime.attachment(pi.content_id))
@@ -161,30 +174,25 @@ result<inbound_message> receive(std::string_view content_type_header, source_ptr
     return fail(errc::delivery_failed, detail, "cannot read the message");
   }
 
-  auto doc = xmlsec::document::parse(*envelope, options.xml);
-  if (!doc) return fail(errc::soap_malformed, detail, "SOAP part: " + doc.error().message());
-  auto env = locate(*doc, options.allow_soap11, detail);
-  if (!env) return env.error();
-  auto ebms = parse_messaging(env->messaging, options.schemas, detail);
-  if (!ebms) return ebms.error();
-  auto choice = select(*ebms, detail);
-  if (!choice) return choice.error();
+  auto opened = open_envelope(*envelope, options, select, detail);
+  if (!opened) return opened.error();
+  auto& [doc, env, ebms, choice] = *opened;
   // The parts must be exactly the PartInfos' before any cryptography (EBMS:0011 / 0003).
-  if (!ebms->user_messages.empty())
-    if (auto r = check_parts(ebms->user_messages.front(), mime, detail); !r) return r.error();
-  auto sec = process_security(*doc, *env, multipart ? &mime : nullptr, *sinks, choice->partners,
-                              own_key, choice->policy, now, detail);
+  if (!ebms.user_messages.empty())
+    if (auto r = check_parts(ebms.user_messages.front(), mime, detail); !r) return r.error();
+  auto sec = process_security(doc, env, multipart ? &mime : nullptr, *sinks, choice.partners,
+                              own_key, choice.policy, now, detail);
   if (!sec) return sec.error();
   std::vector<payload> payloads;
-  if (!ebms->user_messages.empty()) {
-    auto p = extract_payloads(ebms->user_messages.front(), mime, options.gunzip, *sinks, detail);
+  if (!ebms.user_messages.empty()) {
+    auto p = extract_payloads(ebms.user_messages.front(), mime, options.gunzip, *sinks, detail);
     if (!p) return p.error();
     payloads = std::move(*p);
   } else if (multipart && mime.parts.size() > 1) {
     return fail(errc::unexpected_part, detail, "a signal message with attachments");
   }
-  return inbound_message{std::move(*doc),     *env,
-                         std::move(*ebms),    std::move(mime),
+  return inbound_message{std::move(doc),      env,
+                         std::move(ebms),     std::move(mime),
                          std::move(*sec),     std::move(payloads),
                          std::move(*envelope)};
 }

@@ -105,6 +105,18 @@ result<inbound_message> receive(std::string_view content_type, std::string_view 
                                 std::span<xmlsec::key const> partners, xmlsec::key const* own_key,
                                 sys_time now, std::string* detail = nullptr);
 
+// The SOAP part read: hardened XML parse → SOAP envelope → eb:Messaging (XSD + model rules) →
+// the selector's PMode choice (both receive paths; the envelope's nodes live in `doc`).
+struct opened_envelope {
+  xmlsec::document doc;
+  soap_envelope env;
+  messaging ebms;
+  security_choice choice;
+};
+result<opened_envelope> open_envelope(std::string_view soap_part, inbound_options const& options,
+                                      security_selector const& select,
+                                      std::string* detail = nullptr);
+
 // Every cid: PartInfo names an attachment (EBMS:0011) and every attachment is named by a
 // PartInfo (EBMS:0003). receive() checks this right after the PMode, before any cryptography.
 result<void> check_parts(user_message const& um, mime_layout const& mime,

@@ -174,17 +174,12 @@ result<inbound_message> receive(std::string_view content_type_header, bbgw::body
   if (!root) return pull.report(root.error(), detail);
   mime.parts.front().content = byte_range{memory_source(envelope), 0, envelope.size()};
 
-  auto doc = xmlsec::document::parse(envelope, options.xml);
-  if (!doc) return fail(errc::soap_malformed, detail, "SOAP part: " + doc.error().message());
-  auto env = locate(*doc, options.allow_soap11, detail);
-  if (!env) return env.error();
-  auto ebms = parse_messaging(env->messaging, options.schemas, detail);
-  if (!ebms) return ebms.error();
-  auto choice = select(*ebms, detail);
-  if (!choice) return choice.error();
-  auto plan = prepare_security(*doc, *env, true, own_key, choice->policy, now, detail);
+  auto opened = open_envelope(envelope, options, select, detail);
+  if (!opened) return opened.error();
+  auto& [doc, env, ebms, choice] = *opened;
+  auto plan = prepare_security(doc, env, true, own_key, choice.policy, now, detail);
   if (!plan) return plan.error();
-  user_message const* um = ebms->user_messages.empty() ? nullptr : &ebms->user_messages.front();
+  user_message const* um = ebms.user_messages.empty() ? nullptr : &ebms.user_messages.front();
 
   // The attachments, each into a scratch file (decrypted when the header says so) with its
   // SHA-256, as it arrives.
@@ -239,8 +234,7 @@ result<inbound_message> receive(std::string_view content_type_header, bbgw::body
   for (auto const& key : plan->attachments)
     if (!mime.attachment(key.content_id))
       return fail(errc::payload_missing, detail, "CipherReference names no MIME part");
-  auto sec =
-      verify_security(*doc, *env, &mime, *plan, choice->partners, choice->policy, now, detail);
+  auto sec = verify_security(doc, env, &mime, *plan, choice.partners, choice.policy, now, detail);
   if (!sec) return sec.error();
   std::vector<payload> payloads;
   if (um) {
@@ -248,8 +242,8 @@ result<inbound_message> receive(std::string_view content_type_header, bbgw::body
     if (!p) return p.error();
     payloads = std::move(*p);
   }
-  return inbound_message{std::move(*doc),    *env,
-                         std::move(*ebms),   std::move(mime),
+  return inbound_message{std::move(doc),     env,
+                         std::move(ebms),    std::move(mime),
                          std::move(*sec),    std::move(payloads),
                          std::move(envelope)};
 }

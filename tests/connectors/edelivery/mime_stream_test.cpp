@@ -14,6 +14,7 @@
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/mime.hpp"
 #include "edelivery/mime_stream.hpp"
+#include "mime_samples.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -100,14 +101,8 @@ void expect_same(std::string_view ct, std::string const& body, mime_limits const
   }
 }
 
-std::string const ct =
-    "multipart/related; type=\"application/soap+xml\"; boundary=\"b1\"; start=\"<root@x>\"";
-
-std::string two_parts() {
-  return "--b1\r\nContent-Type: application/soap+xml\r\nContent-ID: <root@x>\r\n\r\n<e/>\r\n"
-         "--b1\r\nContent-Type: application/octet-stream\r\nContent-ID: <p1@x>\r\n"
-         "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b1--\r\n";
-}
+std::string const& ct = test::mime_ct;
+using test::two_parts;
 
 TEST(mime_stream, the_as4_vectors_of_other_products_split_as_the_located_parser_splits_them) {
   std::size_t multipart = 0;

@@ -10,6 +10,7 @@
 
 #include "edelivery/edelivery_errc.hpp"
 #include "edelivery/mime.hpp"
+#include "mime_samples.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -21,14 +22,8 @@ std::string read_file(std::string const& path) {
   return s.str();
 }
 
-std::string const ct =
-    "multipart/related; type=\"application/soap+xml\"; boundary=\"b1\"; start=\"<root@x>\"";
-
-std::string two_parts() {
-  return "--b1\r\nContent-Type: application/soap+xml\r\nContent-ID: <root@x>\r\n\r\n<e/>\r\n"
-         "--b1\r\nContent-Type: application/octet-stream\r\nContent-ID: <p1@x>\r\n"
-         "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b1--\r\n";
-}
+std::string const& ct = test::mime_ct;
+using test::two_parts;
 
 TEST(mime, parses_parts_with_headers_and_base64) {
   auto m = parse_multipart(ct, two_parts());
