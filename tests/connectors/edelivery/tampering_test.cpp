@@ -188,6 +188,21 @@ TEST_P(tampering, missing_cid_part_is_refused) {
   EXPECT_EQ(code(b, holodeck_time()), "EBMS:0011") << detail_;
 }
 
+// A CipherReference naming no attachment (another id, or the SOAP root's): ExternalPayloadError,
+// whether the parts were located first or arrived after the header.
+TEST_P(tampering, cipher_reference_naming_no_attachment_is_refused) {
+  auto const root_id = parse_multipart("", encrypted()).value().parts[0].content_id;
+  for (std::string const& target : {std::string("nowhere@x"), root_id}) {
+    SCOPED_TRACE(target);
+    auto b = encrypted();
+    auto at = b.find("CipherReference URI=\"cid:");
+    ASSERT_NE(at, std::string::npos);
+    at += std::string("CipherReference URI=\"cid:").size();
+    b.replace(at, b.find('"', at) - at, target);
+    EXPECT_EQ(code(b, encrypted_time()), "EBMS:0011") << detail_;
+  }
+}
+
 TEST_P(tampering, unsigned_message_is_refused) {
   auto b = unsigned_holodeck();
   ASSERT_NE(b, holodeck());
