@@ -107,6 +107,7 @@ result<std::optional<located_part>> mime_stream::next_part() {
 result<std::uint64_t> mime_stream::read_content(chunk_fn const& fn) {
   if (state_ != state::in_content) return errc::internal;
   base64_decoder decoder;
+  bool bad_base64 = false;
   std::string decoded;
   std::uint64_t length = 0;
   auto emit = [&](std::string_view raw) -> result<void> {
@@ -116,7 +117,13 @@ result<std::uint64_t> mime_stream::read_content(chunk_fn const& fn) {
       return fn(std::span<char const>(raw.data(), raw.size()));
     }
     decoded.clear();
-    if (!decoder.update(raw, decoded)) return errc::mime_bad_base64;
+    if (bad_base64) return {};
+    if (!decoder.update(raw, decoded)) {
+      // Reported once the part's end is found: a part without one is malformed first, as
+      // scan_multipart finds it (it locates a part before decoding it).
+      bad_base64 = true;
+      return {};
+    }
     length += decoded.size();
     if (decoded.empty()) return {};
     return fn(std::span<char const>(decoded.data(), decoded.size()));
@@ -128,7 +135,7 @@ result<std::uint64_t> mime_stream::read_content(chunk_fn const& fn) {
       auto content = b.substr(0, hit);  // a match never starts where the last chunk ended
       if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
       if (auto r = emit(content); !r) return r.error();
-      if (base64_ && !decoder.finish()) return errc::mime_bad_base64;
+      if (base64_ && (bad_base64 || !decoder.finish())) return errc::mime_bad_base64;
       begin_ += hit + 1;  // at the delimiter
       if (auto r = ensure(dash_.size() + 2); !r) return r.error();
       if (buffered().substr(dash_.size(), 2) == "--") {

@@ -7,8 +7,8 @@
 // limits make that larger) of the body is held.
 //
 // The same bodies are accepted, with the same parts; a body with several faults may be refused
-// for another of them than scan_multipart names (it sees the whole size first, and finds the
-// close delimiter before decoding a base64 part), always with an errc of this module.
+// for another of them than scan_multipart names when it is over the size limit (scan_multipart
+// sees the whole size first), always with an errc of this module.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

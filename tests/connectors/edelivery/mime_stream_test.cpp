@@ -158,6 +158,11 @@ TEST(mime_stream, refusals_are_the_located_parsers) {
   auto bad = two_parts();
   bad.replace(bad.find("aGVsbG8="), 8, "aGVsbG8*");
   expect_same(ct, bad);
+  // Bad base64 early in a part that never ends: malformed (the part is not even whole), also
+  // when the bad bytes were read long before the body's end.
+  auto unended = two_parts().substr(0, two_parts().find("aGVsbG8=")) +
+                 "aGVs*G8=" + std::string(40 * 1024, 'A');
+  expect_same(ct, unended);
   auto dup = two_parts();
   dup.replace(dup.find("p1@x"), 4, "root@x");
   expect_same(ct, dup);
