@@ -270,18 +270,18 @@ std::optional<std::string> slurp(std::string const& file) {
 
 using sink = std::function<bool(std::string_view)>;
 
-// Writes one part's bytes, encrypted (IV ‖ ciphertext ‖ tag) when `cek` is set.
-result<void> write_part(staged_part const& p, std::string const* cek, sink const& out) {
+// Writes one part's bytes (read through `reader`, opened by the caller), encrypted
+// (IV ‖ ciphertext ‖ tag) when `cek` is set.
+result<void> write_part(staged_part const& p, x::part_reader& reader, std::string const* cek,
+                        sink const& out) {
   if (!cek && p.file.empty()) return out(p.bytes) ? result<void>() : result<void>(errc::internal);
-  auto reader = open_staged(p);
-  if (!reader) return reader.error();
   std::optional<x::gcm_encryptor> enc;
   if (cek) enc.emplace(*cek);
   std::vector<char> buf(chunk_bytes);
   std::string ct;
   ct.reserve(chunk_bytes + 64);
   for (;;) {
-    auto n = (*reader)->read(buf);
+    auto n = reader.read(buf);
     if (!n) return n.error();
     if (*n == 0) break;
     std::string_view plain(buf.data(), *n);
@@ -305,7 +305,8 @@ result<void> write_part(staged_part const& p, std::string const* cek, sink const
 // compress → sign → encrypt, writing the MIME body through `out`. `temp_prefix` non-empty:
 // compressed file payloads are staged in files named after it (removed before returning).
 result<outbound_message> build(outbound_spec const& spec, sink const& write,
-                               std::string const& temp_prefix, std::string* detail) {
+                               std::string const& temp_prefix, std::string* detail,
+                               std::function<void(outbound_message const&)> const& head = {}) {
   if (!spec.signing_key || !spec.signing_key->has_private() || !spec.signing_key->certificate())
     return fail(errc::internal, detail, "no signing key with a certificate");
   auto const& h = spec.header;
@@ -495,6 +496,15 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
   std::string root_id = "root-" + uid + "@bbgw";
   out.content_type = "multipart/related; type=\"application/soap+xml\"; boundary=\"" + boundary +
                      "\"; start=\"<" + root_id + ">\"";
+  // Every part opened before the first byte: a message sent while it is built may take long
+  // on a slow link, and a staged file removed meanwhile (the leftover sweep) stays readable.
+  std::vector<std::unique_ptr<x::part_reader>> readers;
+  for (auto const& part : parts) {
+    auto r = open_staged(part);
+    if (!r) return fail(errc::internal, detail, "cannot read a staged part");
+    readers.push_back(std::move(*r));
+  }
+  if (head) head(out);  // all but the bytes: a send may start now
   auto emit = [&](std::string_view bytes) {
     out.size += bytes.size();
     return write(bytes);
@@ -504,13 +514,14 @@ result<outbound_message> build(outbound_spec const& spec, sink const& write,
             "binary\r\nContent-ID: <" +
             root_id + ">\r\n\r\n" + doc->serialise() + "\r\n"))
     return fail(errc::internal, detail, "cannot write the message");
-  for (auto const& part : parts) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto const& part = parts[i];
     if (!emit("--" + boundary +
               "\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n"
               "Content-ID: <" +
               part.content_id + ">\r\n\r\n"))
       return fail(errc::internal, detail, "cannot write the message");
-    if (auto r = write_part(part, spec.recipient ? &*cek : nullptr, emit); !r)
+    if (auto r = write_part(part, *readers[i], spec.recipient ? &*cek : nullptr, emit); !r)
       return fail(errc::internal, detail, "cannot write (encrypt) an attachment");
     if (!emit("\r\n")) return fail(errc::internal, detail, "cannot write the message");
   }
@@ -536,13 +547,19 @@ result<outbound_message> build_user_message(outbound_spec const& spec, std::stri
 }
 
 result<outbound_message> build_user_message_file(outbound_spec const& spec,
-                                                 std::string const& body_file,
-                                                 std::string* detail) {
+                                                 std::string const& body_file, std::string* detail,
+                                                 message_tee* tee) {
   auto const partial = body_file + std::string(partial_suffix);
   fd_writer f(partial);
   if (!f.ok()) return fail(errc::internal, detail, "cannot create the message file");
+  bool teeing = tee && tee->write;
   auto m = build(
-      spec, [&](std::string_view b) { return f.write(b); }, body_file, detail);
+      spec,
+      [&](std::string_view b) {
+        if (teeing) teeing = tee->write(b);
+        return f.write(b);
+      },
+      body_file, detail, tee ? tee->head : std::function<void(outbound_message const&)>());
   std::error_code ec;
   if (!f.finish(false) && m) m = fail(errc::internal, detail, "cannot write the message file");
   if (m) {

@@ -5,7 +5,9 @@
 // file (gzip, the signature's attachment digests and AES-128-GCM all run chunk by chunk), so a
 // large payload never sits in memory on the sending side.
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bbgw/clock.hpp"
@@ -61,9 +63,18 @@ result<outbound_message> build_user_message(outbound_spec const& spec,
 // staged beside it as `body_file.z<n>.partial`, removed) and renamed to `body_file`, so a crash
 // leaves only temporary names. Not synced: the caller makes it durable (sync_file, then
 // sync_directory) when it matters, e.g. while or after it is sent. On failure nothing is left.
+// What build_user_message_file also does while it writes the file (a message sent while it is
+// built): `head` gets the message — Content-Type, references, no body — before its first byte
+// is written; `write` each piece as it goes to the file (false: no more calls; the file is
+// still completed).
+struct message_tee {
+  std::function<void(outbound_message const&)> head;
+  std::function<bool(std::string_view)> write;
+};
 result<outbound_message> build_user_message_file(outbound_spec const& spec,
                                                  std::string const& body_file,
-                                                 std::string* detail = nullptr);
+                                                 std::string* detail = nullptr,
+                                                 message_tee* tee = nullptr);
 
 // `receipt` is the verified signal (receive() with the partner's certificate). Every reference
 // we sent must appear in its NonRepudiationInformation with the same URI and digest, and it

@@ -38,7 +38,23 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
       backoff = std::min(backoff * 2, policy.backoff_max);
     }
     if (policy.cancelled && policy.cancelled()) return fail(errc::internal, detail, "cancelled");
+    bool const streamed = attempt == 1 && policy.first_body;
+    if (streamed) {
+      req.body_stream = policy.first_body;
+      req.body_file.clear();
+    }
     auto res = http.send(req);
+    if (streamed) {  // the message is whole (or failed) before its answer counts
+      req.body_stream = nullptr;
+      req.body_file = message.body_file;
+      if (policy.first_done)
+        if (auto built = policy.first_done(); !built) return built.error();
+      // A partner (or a proxy) that takes no chunked body: the file, with its length, next.
+      if (res && res->status == 411) {
+        last = "HTTP 411 for a chunked body";
+        continue;
+      }
+    }
     if (!res) {
       last = "transport: " + res.error().message();
       continue;

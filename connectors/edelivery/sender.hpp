@@ -35,6 +35,12 @@ struct send_policy {
   // checked: called once, with the attempt number (the `sent` event).
   std::function<void(int attempt)> on_sent;
   bool expect_receipt = true;  // false: PMode reporting.receipt: false
+  // A message sent while it is built: the first attempt pulls its body from `first_body`
+  // (sent chunked), then `first_done` runs before the answer is looked at — it waits for the
+  // build to end; its error ends the send (it sets the detail). Later attempts send the
+  // finished `body_file` (at once after a 411 Length Required, which is not `sent`).
+  body_reader* first_body = nullptr;
+  std::function<result<void>()> first_done;
 };
 
 // Waits between attempts (injected: tests do not sleep).

@@ -6,11 +6,15 @@
 // `sent` when the partner takes it, checks the receipt, and records `delivered` or `failed`
 // (with the EBMS code) with its event.
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,6 +22,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "edelivery/body_streambuf.hpp"
+#include "edelivery/byte_pipe.hpp"
 #include "edelivery/edelivery_connector.hpp"
 #include "edelivery/form_data.hpp"
 #include "edelivery/housekeeping.hpp"
@@ -33,6 +38,9 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Messages whose payloads total at least this much are sent while they are built.
+constexpr std::uint64_t stream_from_bytes = 1024 * 1024;
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -546,10 +554,73 @@ bool edelivery_connector::send_next() {
     message_file = (fs::path(std::string(files.empty() ? "" : files[0].as_string())).parent_path() /
                     "as4-message")
                        .string();
-    auto built = readable ? build_user_message_file(spec, message_file, &detail)
-                          : result<outbound_message>(errc::internal);
-    if (!readable) detail = "a payload file is missing";
-    if (!built) {
+    // A large message is sent while it is built (stream_from_bytes): a builder thread writes
+    // the message file and, through a bounded pipe, the first attempt's request body, which
+    // starts with the first encrypted bytes instead of after the whole file. Retries send the
+    // file. Smaller ones are built first, then sent.
+    std::uint64_t payload_bytes = 0;
+    for (auto const& d : descs)
+      if (auto const* sz = d.as_object().if_contains("size"); sz && sz->is_number())
+        payload_bytes += sz->to_number<std::uint64_t>();
+    bool stream_it = readable && payload_bytes >= stream_from_bytes;
+    // Everything the builder thread touches is declared before the guard that joins it.
+    result<outbound_message> built = errc::internal;
+    std::optional<outbound_message> to_send;
+    std::string build_detail;
+    byte_pipe pipe;
+    std::mutex build_mutex;  // the builder's results, handed over
+    std::condition_variable build_cv;
+    bool build_ended = false;
+    std::thread builder;
+    struct builder_guard {  // on every way out: the builder unblocked and joined
+      byte_pipe& pipe;
+      std::thread& thread;
+      ~builder_guard() {
+        pipe.close_reader();
+        if (thread.joinable()) thread.join();
+      }
+    } join_builder{pipe, builder};
+    if (!readable) {
+      detail = "a payload file is missing";
+    } else if (stream_it) {
+      auto build = [&] {
+        message_tee tee{[&](outbound_message const& head) {
+                          std::lock_guard lock(build_mutex);
+                          to_send = head;
+                          build_cv.notify_all();
+                        },
+                        [&](std::string_view bytes) { return pipe.write(bytes); }};
+        auto r = build_user_message_file(spec, message_file, &build_detail, &tee);
+        if (r)
+          pipe.finish();
+        else
+          pipe.fail(r.error());
+        std::lock_guard lock(build_mutex);
+        built = std::move(r);
+        build_ended = true;
+        build_cv.notify_all();
+      };
+      try {
+        builder = std::thread(build);
+      } catch (std::system_error const&) {  // no thread to spare: built first, then sent
+        stream_it = false;
+        pipe.close_reader();  // nobody reads it: the build writes the file only
+        build();
+        if (!built) to_send.reset();
+      }
+      std::unique_lock lock(build_mutex);
+      build_cv.wait(lock, [&] { return to_send.has_value() || build_ended; });
+      if (to_send) to_send->body_file = message_file;
+      lock.unlock();
+      if (!to_send) {  // failed before its first byte (or, built here, at all)
+        if (builder.joinable()) builder.join();
+        detail = build_detail;
+      }
+    } else {
+      built = build_user_message_file(spec, message_file, &detail);
+      if (built) to_send = *built;
+    }
+    if (!to_send) {
       outcome = built.error();
     } else {
       send_policy policy;
@@ -580,7 +651,19 @@ bool edelivery_connector::send_next() {
         std::unique_lock lock(mutex_);
         cv_.wait_for(lock, d, [this] { return stopping_; });
       };
-      outcome = send_message(ctx_.http, p->endpoint, *built, id,
+      if (stream_it) {
+        policy.first_body = &pipe;
+        policy.first_done = [&]() -> result<void> {
+          pipe.close_reader();
+          builder.join();
+          if (!built) {
+            detail = build_detail;
+            return built.error();
+          }
+          return {};
+        };
+      }
+      outcome = send_message(ctx_.http, p->endpoint, *to_send, id,
                              std::span<xmlsec::key const>(&p->partner_certificates.front(), 1),
                              ctx_.time, policy, wait, &detail);
     }

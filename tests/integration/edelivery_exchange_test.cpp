@@ -167,16 +167,25 @@ TEST(EdeliveryExchange, OverMutualTlsOnlyWithTheClientCertificate) {
             gateway_yaml("", section(dir_a, "AccessPointA.pfx", "Pz4cZK4SULUwmraZa", "gw-a.test",
                                      pmode("mtls", endpoint, b_cert, with_cert) +
                                          pmode("no-cert", endpoint, b_cert, without_cert, 2)))};
-  auto submit = [&](std::string const& pm) {
+  auto submit = [&](std::string const& pm, std::string const& content_base64) {
     auto res = post_json(
         a.url() + "/api/v1/edelivery/messages",
         R"({"pmode": ")" + pm +
-            R"(", "conversationId": "c", "payloads": [{"mimeType": "text/plain", "contentBase64": "aGVsbG8="}]})");
+            R"(", "conversationId": "c", "payloads": [{"mimeType": "text/plain", "contentBase64": ")" +
+            content_base64 + R"("}]})");
     EXPECT_EQ(res.status, 202) << res.body;
     return std::string(json::parse(res.body).at("messageId").as_string());
   };
-  auto ok_id = submit("mtls");
-  auto refused_id = submit("no-cert");
+  // Over 1 MiB: A sends it while it builds it (chunked, over mutual TLS), B reads it while it
+  // arrives.
+  std::string large;
+  for (int i = 0; large.size() < (3u << 19); ++i)
+    large += "line " + std::to_string(i) + " of a case file\n";
+  write_file(dir_a / "large.txt", large);
+  auto [b64_rc, large_base64] = run_command("base64 -w0 " + (dir_a / "large.txt").string());
+  ASSERT_EQ(b64_rc, 0);
+  auto ok_id = submit("mtls", large_base64);
+  auto refused_id = submit("no-cert", "aGVsbG8=");
   // submitted ×2, then sent + delivered and failed (the refused one never reached B).
   auto events = consume(a.bootstrap(), "bbgw.edelivery", 5, 30s);
   ASSERT_EQ(events.size(), 5u);

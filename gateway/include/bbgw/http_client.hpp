@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "bbgw/body_reader.hpp"
 #include "bbgw/header_list.hpp"
 #include "bbgw/result.hpp"
 
@@ -24,6 +25,11 @@ struct client_request {
   // When set, the body is streamed from this file instead (`body` must be empty): large
   // uploads (AS4 messages) without holding them in memory. An unreadable file is an error.
   std::string body_file;
+  // When set instead (`body` and `body_file` empty), the body is pulled from it while it is
+  // sent, with `Transfer-Encoding: chunked`: a body still being made (an AS4 message while it
+  // is encrypted). An error from it abandons the request — the connection is closed without
+  // the last chunk, so the server sees the body cut off — and is returned as is.
+  body_reader* body_stream = nullptr;
   std::chrono::milliseconds timeout{10000};  // connect + exchange
   std::optional<client_tls> tls;             // for https: trust and client certificate
   std::size_t max_response_body = 16 * 1024 * 1024;

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include <openssl/ssl.h>
 #include <boost/asio/connect.hpp>
@@ -63,6 +66,27 @@ struct file_source {
   std::uint64_t size = 0;
 };
 
+// A request body pulled from a body_reader as it is written, in chunks of up to 1 MiB.
+template <class Stream>
+std::optional<bbgw::error_code> write_chunked_body(Stream& stream, bbgw::body_reader& body) {
+  constexpr std::size_t block_size = 1 << 20;
+  auto block = std::make_unique<char[]>(block_size);
+  for (;;) {
+    auto n = body.read(std::span<char>(block.get(), block_size));
+    if (!n) return n.error();
+    char size_line[24];
+    int const len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", *n);
+    std::array<asio::const_buffer, 3> chunk{asio::buffer(size_line, static_cast<std::size_t>(len)),
+                                            asio::buffer(block.get(), *n), asio::buffer("\r\n", 2)};
+    beast::error_code ec;
+    asio::write(stream, chunk, ec);  // the last chunk is "0\r\n\r\n"
+    if (ec)
+      return make_error_code(ec == beast::error::timeout ? client_errc::timeout
+                                                         : client_errc::connect_failed);
+    if (*n == 0) return std::nullopt;
+  }
+}
+
 template <class Stream>
 std::optional<client_errc> write_file_body(Stream& stream, file_source const& f) {
   constexpr std::uint64_t block_size = 1 << 20;
@@ -87,10 +111,17 @@ bbgw::result<bbgw::client_response> exchange(Stream& stream, beast::tcp_stream& 
                                              file_source const* file) {
   beast::error_code ec;
   tcp.expires_at(deadline);
-  bhttp::write(stream, req, ec);
+  if (in.body_stream) {  // the header alone (its serializer would end the chunked body too)
+    bhttp::request_serializer<typename Request::body_type> sr(req);
+    bhttp::write_header(stream, sr, ec);
+  } else {
+    bhttp::write(stream, req, ec);
+  }
   if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
   if (file)
     if (auto fe = write_file_body(stream, *file)) return *fe;
+  if (in.body_stream)
+    if (auto se = write_chunked_body(stream, *in.body_stream)) return *se;
   beast::flat_buffer buf;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(in.max_response_body);
@@ -166,7 +197,9 @@ bbgw::result<bbgw::client_response> transfer(bbgw::client_request const& in, tar
   stream.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::tls_failed;
   auto r = exchange(stream, beast::get_lowest_layer(stream), req, in, deadline, file);
-  stream.shutdown(ec);  // a peer closing without close_notify is common; ignore
+  // A peer closing without close_notify is common; ignore. After a failure (e.g. a streamed
+  // body that failed, cut off on purpose), no orderly shutdown: the connection is just closed.
+  if (r) stream.shutdown(ec);
   return r;
 }
 
@@ -198,6 +231,12 @@ bbgw::result<bbgw::client_response> beast_client::send(bbgw::client_request cons
   if (t.target.empty()) t.target = "/";
   t.host_header = std::string(url->encoded_host_and_port());
 
+  if (in.body_stream) {  // chunked, as it is pulled (write_chunked_body)
+    bhttp::request<bhttp::empty_body> req;
+    set_head(req, in, t);
+    req.chunked(true);
+    return transfer(in, t, req);
+  }
   if (!in.body_file.empty()) {
     // The header announces the file's length; the bytes follow it (write_file_body).
     unique_fd fd(::open(in.body_file.c_str(), O_RDONLY | O_CLOEXEC));

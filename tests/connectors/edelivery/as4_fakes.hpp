@@ -32,6 +32,10 @@ class network final : public http_client {
   bool down_as_503 = false;
   int calls = 0;
   int from_file = 0;
+  int from_stream = 0;
+  std::size_t cut_stream_after = 0;
+  bool refuse_chunked = false;  // once: a streamed body breaks after this many bytes
+  std::string last_body;
   std::size_t last_body_size = 0;
   unsigned last_status = 0;
   std::string last_response;
@@ -49,6 +53,11 @@ class network final : public http_client {
       r.body = "unavailable";
       return r;
     }
+    if (req.body_stream && refuse_chunked) {  // a partner that wants a Content-Length
+      client_response r;
+      r.status = 411;
+      return r;
+    }
     request q;
     q.method = req.method;
     q.path = "/edelivery/as4";
@@ -59,6 +68,21 @@ class network final : public http_client {
       std::ifstream in(req.body_file, std::ios::binary);
       q.body.assign(std::istreambuf_iterator<char>(in), {});
     }
+    if (req.body_stream) {  // sent while it is built: pulled to its end, as a client would
+      ++from_stream;
+      std::vector<char> chunk(64 * 1024);
+      for (;;) {
+        auto n = req.body_stream->read(chunk);
+        if (!n) return n.error();  // the request is abandoned
+        if (*n == 0) break;
+        q.body.append(chunk.data(), *n);
+        if (cut_stream_after && q.body.size() >= cut_stream_after) {  // the connection breaks
+          cut_stream_after = 0;
+          return boost::system::errc::make_error_code(boost::system::errc::connection_reset);
+        }
+      }
+    }
+    last_body = q.body;
     last_body_size = q.body.size();
     auto res = b(q);
     last_status = res.status;

@@ -378,6 +378,8 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
   EXPECT_TRUE(a_conn_->send_next());
   EXPECT_EQ(status(*a_conn_, id).at("status"), "delivered");
   EXPECT_GT(net_.last_body_size, big.size()) << "compressed, signed, encrypted, all of it";
+  EXPECT_EQ(net_.from_stream, 1) << "over 1 MiB of payloads: sent while it was built";
+  EXPECT_EQ(net_.from_file, 0);
   auto message = dir_ / "a" / "out";
   bool kept = false;
   for (auto const& d : fs::directory_iterator(message))
@@ -388,6 +390,8 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
     std::string sent((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(sent.find("CompressionType"), std::string::npos)
         << "PMode compression auto: neither 9 bytes of XML nor random bytes are worth gzip";
+    EXPECT_TRUE(sent == net_.last_body) << "the kept message is byte for byte what was sent";
+    EXPECT_FALSE(fs::exists(d.path() / "as4-message.partial"));
   }
   ASSERT_EQ(b_side_.db.outbox().size(), 1u);
   auto const b_events = b_side_.db.outbox();
@@ -397,6 +401,73 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
   EXPECT_EQ(recv[1].at("sha256"), ps[1].at("sha256"));
   EXPECT_EQ(recv[1].at("size"), big.size());
   expect_valid(a_side_.db.outbox(), "edelivery.message.outbound.json");
+}
+
+// A large message whose streamed first attempt breaks half-way: the builder still completes
+// the message file, and the retry sends that file — delivered once, the kept message being the
+// one delivered.
+TEST_F(submitting, a_streamed_send_that_breaks_is_retried_from_the_finished_file) {
+  auto const big = noise(3 << 20);
+  std::string form = form_part("metadata", "application/json",
+                               R"({"pmode": "to-b", "conversationId": "case-8"})") +
+                     form_part("payload", "application/octet-stream", big, "scan.bin") + "--" +
+                     boundary + "--\r\n";
+  auto res = a_conn_->submit(spooled(form));
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  net_.cut_stream_after = 1 << 20;
+  EXPECT_TRUE(a_conn_->send_next());
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "delivered") << st;
+  EXPECT_EQ(st.at("attempts"), 2);
+  EXPECT_EQ(net_.from_stream, 1);
+  EXPECT_EQ(net_.from_file, 1) << "the retry sends the message file";
+  ASSERT_EQ(b_side_.db.outbox().size(), 1u);
+  EXPECT_EQ(b_side_.db.outbox()[0].data.at("payloads").as_array()[0].at("size"), big.size());
+  for (auto const& d : fs::directory_iterator(dir_ / "a" / "out")) {
+    std::ifstream in(d.path() / "as4-message", std::ios::binary);
+    std::string sent((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_TRUE(sent == net_.last_body);
+  }
+}
+
+// The partner down on the first attempt (nothing of the stream read): the builder is not held
+// up by the unread pipe, and the retry sends the file.
+TEST_F(submitting, a_streamed_send_to_a_partner_down_is_retried_from_the_file) {
+  std::string form = form_part("metadata", "application/json",
+                               R"({"pmode": "to-b", "conversationId": "case-9"})") +
+                     form_part("payload", "application/octet-stream", noise(5 << 20), "x.bin") +
+                     "--" + boundary + "--\r\n";
+  auto res = a_conn_->submit(spooled(form));
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  net_.down = 1;
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(status(*a_conn_, id).at("status"), "delivered");
+  EXPECT_EQ(net_.calls, 2) << "the streamed attempt, then the file";
+  EXPECT_EQ(net_.from_file, 1);
+}
+
+// A partner (or proxy) that takes no chunked body answers 411: the message goes again at once
+// from its file, with its length; the 411 is not `sent`.
+TEST_F(submitting, a_partner_refusing_chunked_bodies_gets_the_file) {
+  std::string form = form_part("metadata", "application/json",
+                               R"({"pmode": "to-b", "conversationId": "case-10"})") +
+                     form_part("payload", "application/octet-stream", noise(2 << 20), "x.bin") +
+                     "--" + boundary + "--\r\n";
+  auto res = a_conn_->submit(spooled(form));
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  net_.refuse_chunked = true;
+  EXPECT_TRUE(a_conn_->send_next());
+  auto st = status(*a_conn_, id);
+  EXPECT_EQ(st.at("status"), "delivered") << st;
+  EXPECT_EQ(st.at("attempts"), 2);
+  EXPECT_EQ(net_.from_file, 1);
+  auto const events = a_side_.db.outbox();
+  ASSERT_EQ(events.size(), 3u) << "submitted, sent (once, by the attempt with the file), delivered";
+  EXPECT_EQ(events[1].type, sent_type);
+  EXPECT_EQ(events[1].data.at("attempts"), 2);
 }
 
 using bbgw::testing::piecewise_body;

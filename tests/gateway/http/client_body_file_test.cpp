@@ -1,15 +1,20 @@
 // The HTTP client sends a request body streamed from a file (client_request::body_file), for
 // uploads too large to hold in memory (AS4 messages): the server sees exactly the file's bytes
-// with its length, and an unreadable file is an error before anything is sent.
+// with its length, and an unreadable file is an error before anything is sent. A body pulled
+// while it is made (client_request::body_stream) goes chunked: the server sees exactly its
+// bytes; a failing body abandons the request, which the server never hands to its handler as
+// a whole body.
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "http/beast_client.hpp"
 #include "http_test_support.hpp"
+#include "support/piecewise_body.hpp"
 
 namespace bbgw::http {
 namespace {
@@ -95,6 +100,40 @@ TEST_F(client_body_file, an_unreadable_file_is_an_error_and_nothing_is_sent) {
   EXPECT_EQ(res.error(), make_error_code(client_errc::body_file_unreadable));
   std::lock_guard lock(m_);
   EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(client_body_file, a_body_pulled_while_it_is_made_is_sent_chunked) {
+  auto const body = patterned((3 << 20) + 777);
+  piecewise_body source(body, 100'003);  // pieces that do not line up with the client's blocks
+  bbgw::client_request req;
+  req.method = "POST";
+  req.url = url();
+  req.headers.set("Content-Type", "multipart/related; boundary=x");
+  req.body_stream = &source;
+  beast_client c;
+  auto res = c.send(req);
+  ASSERT_TRUE(res) << res.error().message();
+  EXPECT_EQ(res->status, 200u);
+  EXPECT_EQ(res->body, "got " + std::to_string(body.size()));
+  EXPECT_EQ(source.consumed(), body.size());
+  std::lock_guard lock(m_);
+  EXPECT_EQ(content_length_, "") << "chunked";
+  EXPECT_TRUE(seen_ == body);
+}
+
+TEST_F(client_body_file, a_failing_body_abandons_the_request) {
+  piecewise_body source(patterned(2 << 20), 65536, make_error_code(boost::system::errc::io_error));
+  bbgw::client_request req;
+  req.method = "POST";
+  req.url = url();
+  req.body_stream = &source;
+  beast_client c;
+  auto res = c.send(req);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error(), boost::system::errc::io_error) << res.error().message();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard lock(m_);
+  EXPECT_EQ(calls_, 0) << "the handler never saw a whole body";
 }
 
 }  // namespace
