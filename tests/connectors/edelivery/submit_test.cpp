@@ -345,6 +345,14 @@ std::string form_part(std::string const& name, std::string const& content_type,
   return s + "\r\n" + content + "\r\n";
 }
 
+// A multipart submission of one binary payload to PMode to-b, for the large-message tests.
+std::string one_payload_form(std::string const& conversation, std::string const& payload) {
+  return form_part("metadata", "application/json",
+                   R"({"pmode": "to-b", "conversationId": ")" + conversation + R"("})") +
+         form_part("payload", "application/octet-stream", payload, "x.bin") + "--" + boundary +
+         "--\r\n";
+}
+
 // Pseudo-random (incompressible) bytes, the same every run.
 std::string noise(std::size_t n) {
   std::mt19937 gen(42);
@@ -408,11 +416,7 @@ TEST_F(submitting, multipart_submission_from_a_spooled_body_is_sent_and_delivere
 // one delivered.
 TEST_F(submitting, a_streamed_send_that_breaks_is_retried_from_the_finished_file) {
   auto const big = noise(3 << 20);
-  std::string form = form_part("metadata", "application/json",
-                               R"({"pmode": "to-b", "conversationId": "case-8"})") +
-                     form_part("payload", "application/octet-stream", big, "scan.bin") + "--" +
-                     boundary + "--\r\n";
-  auto res = a_conn_->submit(spooled(form));
+  auto res = a_conn_->submit(spooled(one_payload_form("case-8", big)));
   ASSERT_EQ(res.status, 202u) << res.body;
   auto id = std::string(json::parse(res.body).at("messageId").as_string());
   net_.cut_stream_after = 1 << 20;
@@ -434,11 +438,7 @@ TEST_F(submitting, a_streamed_send_that_breaks_is_retried_from_the_finished_file
 // The partner down on the first attempt (nothing of the stream read): the builder is not held
 // up by the unread pipe, and the retry sends the file.
 TEST_F(submitting, a_streamed_send_to_a_partner_down_is_retried_from_the_file) {
-  std::string form = form_part("metadata", "application/json",
-                               R"({"pmode": "to-b", "conversationId": "case-9"})") +
-                     form_part("payload", "application/octet-stream", noise(5 << 20), "x.bin") +
-                     "--" + boundary + "--\r\n";
-  auto res = a_conn_->submit(spooled(form));
+  auto res = a_conn_->submit(spooled(one_payload_form("case-9", noise(5 << 20))));
   ASSERT_EQ(res.status, 202u) << res.body;
   auto id = std::string(json::parse(res.body).at("messageId").as_string());
   net_.down = 1;
@@ -451,11 +451,7 @@ TEST_F(submitting, a_streamed_send_to_a_partner_down_is_retried_from_the_file) {
 // A partner (or proxy) that takes no chunked body answers 411: the message goes again at once
 // from its file, with its length; the 411 is not `sent`.
 TEST_F(submitting, a_partner_refusing_chunked_bodies_gets_the_file) {
-  std::string form = form_part("metadata", "application/json",
-                               R"({"pmode": "to-b", "conversationId": "case-10"})") +
-                     form_part("payload", "application/octet-stream", noise(2 << 20), "x.bin") +
-                     "--" + boundary + "--\r\n";
-  auto res = a_conn_->submit(spooled(form));
+  auto res = a_conn_->submit(spooled(one_payload_form("case-10", noise(2 << 20))));
   ASSERT_EQ(res.status, 202u) << res.body;
   auto id = std::string(json::parse(res.body).at("messageId").as_string());
   net_.refuse_chunked = true;
