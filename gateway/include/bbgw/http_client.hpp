@@ -30,8 +30,11 @@ struct client_request {
   // is encrypted). An error from it abandons the request — the connection is closed without
   // the last chunk, so the server sees the body cut off — and is returned as is.
   body_reader* body_stream = nullptr;
-  std::chrono::milliseconds timeout{10000};  // connect + exchange
-  std::optional<client_tls> tls;             // for https: trust and client certificate
+  // Each step must finish within it: connecting, the TLS handshake, writing the header, each
+  // block (up to 1 MiB) of the body, reading the response. Time spent waiting for a
+  // body_stream's bytes is not a step.
+  std::chrono::milliseconds timeout{10000};
+  std::optional<client_tls> tls;  // for https: trust and client certificate
   std::size_t max_response_body = 16 * 1024 * 1024;
 };
 

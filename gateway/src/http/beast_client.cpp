@@ -66,9 +66,40 @@ struct file_source {
   std::uint64_t size = 0;
 };
 
-// A request body pulled from a body_reader as it is written, in chunks of up to 1 MiB.
+// One asynchronous operation run on `ioc` to its end. Beast enforces a stream's expiry on
+// asynchronous operations only (blocking calls ignore it), so every step is one of these, with
+// the expiry set just before it.
+template <class Initiate>
+beast::error_code run_step(asio::io_context& ioc, Initiate&& initiate) {
+  beast::error_code result;
+  initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+// Each step of a request gets `timeout` (a body is written block by block, each within it).
+struct step_clock {
+  asio::io_context& ioc;
+  beast::tcp_stream& tcp;
+  std::chrono::milliseconds timeout;
+
+  template <class Initiate>
+  beast::error_code operator()(Initiate&& initiate) {
+    tcp.expires_after(timeout);
+    return run_step(ioc, std::forward<Initiate>(initiate));
+  }
+};
+
+client_errc transport_error(beast::error_code ec) {
+  return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+}
+
+// A request body pulled from a body_reader as it is written, in chunks of up to 1 MiB. The
+// time the reader takes (a message still being built) is not a step: only the writes are.
 template <class Stream>
-std::optional<bbgw::error_code> write_chunked_body(Stream& stream, bbgw::body_reader& body) {
+std::optional<bbgw::error_code> write_chunked_body(Stream& stream, step_clock& step,
+                                                   bbgw::body_reader& body) {
   constexpr std::size_t block_size = 1 << 20;
   auto block = std::make_unique<char[]>(block_size);
   for (;;) {
@@ -76,19 +107,17 @@ std::optional<bbgw::error_code> write_chunked_body(Stream& stream, bbgw::body_re
     if (!n) return n.error();
     char size_line[24];
     int const len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", *n);
-    std::array<asio::const_buffer, 3> chunk{asio::buffer(size_line, static_cast<std::size_t>(len)),
-                                            asio::buffer(block.get(), *n), asio::buffer("\r\n", 2)};
-    beast::error_code ec;
-    asio::write(stream, chunk, ec);  // the last chunk is "0\r\n\r\n"
-    if (ec)
-      return make_error_code(ec == beast::error::timeout ? client_errc::timeout
-                                                         : client_errc::connect_failed);
+    std::array<asio::const_buffer, 3> chunk{
+        asio::buffer(size_line, static_cast<std::size_t>(len)), asio::buffer(block.get(), *n),
+        asio::buffer("\r\n", 2)};  // the last chunk is "0\r\n\r\n"
+    auto ec = step([&](auto handler) { asio::async_write(stream, chunk, std::move(handler)); });
+    if (ec) return make_error_code(transport_error(ec));
     if (*n == 0) return std::nullopt;
   }
 }
 
 template <class Stream>
-std::optional<client_errc> write_file_body(Stream& stream, file_source const& f) {
+std::optional<client_errc> write_file_body(Stream& stream, step_clock& step, file_source const& f) {
   constexpr std::uint64_t block_size = 1 << 20;
   auto block = std::make_unique<char[]>(std::min(f.size, block_size));
   for (std::uint64_t left = f.size; left > 0;) {
@@ -96,37 +125,37 @@ std::optional<client_errc> write_file_body(Stream& stream, file_source const& f)
     ssize_t const got = ::read(f.fd, block.get(), want);
     // The file shrank or failed: the announced length cannot be kept.
     if (got <= 0) return client_errc::body_file_unreadable;
-    beast::error_code ec;
-    asio::write(stream, asio::buffer(block.get(), static_cast<std::size_t>(got)), ec);
-    if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+    auto ec = step([&](auto handler) {
+      asio::async_write(stream, asio::buffer(block.get(), static_cast<std::size_t>(got)),
+                        std::move(handler));
+    });
+    if (ec) return transport_error(ec);
     left -= static_cast<std::uint64_t>(got);
   }
   return std::nullopt;
 }
 
 template <class Stream, class Request>
-bbgw::result<bbgw::client_response> exchange(Stream& stream, beast::tcp_stream& tcp, Request& req,
+bbgw::result<bbgw::client_response> exchange(Stream& stream, step_clock& step, Request& req,
                                              bbgw::client_request const& in,
-                                             std::chrono::steady_clock::time_point deadline,
                                              file_source const* file) {
   beast::error_code ec;
-  tcp.expires_at(deadline);
   if (in.body_stream) {  // the header alone (its serializer would end the chunked body too)
     bhttp::request_serializer<typename Request::body_type> sr(req);
-    bhttp::write_header(stream, sr, ec);
+    ec = step([&](auto handler) { bhttp::async_write_header(stream, sr, std::move(handler)); });
   } else {
-    bhttp::write(stream, req, ec);
+    ec = step([&](auto handler) { bhttp::async_write(stream, req, std::move(handler)); });
   }
-  if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
+  if (ec) return transport_error(ec);
   if (file)
-    if (auto fe = write_file_body(stream, *file)) return *fe;
+    if (auto fe = write_file_body(stream, step, *file)) return *fe;
   if (in.body_stream)
-    if (auto se = write_chunked_body(stream, *in.body_stream)) return *se;
+    if (auto se = write_chunked_body(stream, step, *in.body_stream)) return *se;
   beast::flat_buffer buf;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(in.max_response_body);
   parser.header_limit(64 * 1024);
-  bhttp::read(stream, buf, parser, ec);
+  ec = step([&](auto handler) { bhttp::async_read(stream, buf, parser, std::move(handler)); });
   if (ec == bhttp::error::body_limit) return client_errc::body_too_large;
   if (ec == beast::error::timeout) return client_errc::timeout;
   if (ec) return client_errc::protocol_error;
@@ -152,11 +181,11 @@ struct target_parts {
   std::string host, port, target, host_header;
 };
 
-// Connects (TLS when asked), writes `req` and reads the response, all before `in.timeout`.
+// Connects (TLS when asked), writes `req` and reads the response, each step within
+// `in.timeout`.
 template <class Request>
 bbgw::result<bbgw::client_response> transfer(bbgw::client_request const& in, target_parts const& t,
                                              Request& req, file_source const* file = nullptr) {
-  auto deadline = std::chrono::steady_clock::now() + in.timeout;
   asio::io_context ioc;
   asio::ip::tcp::resolver resolver(ioc);
   beast::error_code ec;
@@ -165,10 +194,10 @@ bbgw::result<bbgw::client_response> transfer(bbgw::client_request const& in, tar
 
   if (!t.tls) {
     beast::tcp_stream stream(ioc);
-    stream.expires_at(deadline);
-    stream.connect(endpoints, ec);
-    if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
-    auto r = exchange(stream, stream, req, in, deadline, file);
+    step_clock step{ioc, stream, in.timeout};
+    ec = step([&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
+    if (ec) return transport_error(ec);
+    auto r = exchange(stream, step, req, in, file);
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     return r;
   }
@@ -191,15 +220,19 @@ bbgw::result<bbgw::client_response> transfer(bbgw::client_request const& in, tar
   if (!SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str()))
     return client_errc::tls_failed;
   stream.set_verify_callback(asio::ssl::host_name_verification(t.host));
-  beast::get_lowest_layer(stream).expires_at(deadline);
-  beast::get_lowest_layer(stream).connect(endpoints, ec);
-  if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed;
-  stream.handshake(asio::ssl::stream_base::client, ec);
+  step_clock step{ioc, beast::get_lowest_layer(stream), in.timeout};
+  ec = step([&](auto handler) {
+    beast::get_lowest_layer(stream).async_connect(endpoints, std::move(handler));
+  });
+  if (ec) return transport_error(ec);
+  ec = step([&](auto handler) {
+    stream.async_handshake(asio::ssl::stream_base::client, std::move(handler));
+  });
   if (ec) return ec == beast::error::timeout ? client_errc::timeout : client_errc::tls_failed;
-  auto r = exchange(stream, beast::get_lowest_layer(stream), req, in, deadline, file);
+  auto r = exchange(stream, step, req, in, file);
   // A peer closing without close_notify is common; ignore. After a failure (e.g. a streamed
   // body that failed, cut off on purpose), no orderly shutdown: the connection is just closed.
-  if (r) stream.shutdown(ec);
+  if (r) step([&](auto handler) { stream.async_shutdown(std::move(handler)); });
   return r;
 }
 
