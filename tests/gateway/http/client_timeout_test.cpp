@@ -52,10 +52,14 @@ bbgw::result<bbgw::client_response> timed(bbgw::client_request const& req,
   return r;
 }
 
-TEST(client_timeout, a_peer_that_never_answers_is_a_timeout) {
+// Over plain HTTP the request is written (into the kernel's buffers) and the response never
+// comes; over TLS the handshake never completes.
+class silent_peer : public ::testing::TestWithParam<char const*> {};
+
+TEST_P(silent_peer, is_a_timeout_within_about_the_timeout) {
   silent_listener peer;
   bbgw::client_request req;
-  req.url = "http://127.0.0.1:" + std::to_string(peer.port()) + "/x";
+  req.url = std::string(GetParam()) + "://127.0.0.1:" + std::to_string(peer.port()) + "/x";
   req.timeout = 300ms;
   std::chrono::milliseconds took{};
   auto r = timed(req, took);
@@ -65,17 +69,8 @@ TEST(client_timeout, a_peer_that_never_answers_is_a_timeout) {
   EXPECT_LT(took, 5s);
 }
 
-TEST(client_timeout, a_peer_that_never_completes_the_tls_handshake_is_a_timeout) {
-  silent_listener peer;
-  bbgw::client_request req;
-  req.url = "https://127.0.0.1:" + std::to_string(peer.port()) + "/x";
-  req.timeout = 300ms;
-  std::chrono::milliseconds took{};
-  auto r = timed(req, took);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(client_errc::timeout)) << r.error().message();
-  EXPECT_LT(took, 5s);
-}
+INSTANTIATE_TEST_SUITE_P(client_timeout, silent_peer, ::testing::Values("http", "https"),
+                         [](auto const& info) { return std::string(info.param); });
 
 // A body that takes longer in total than the timeout, each piece well within it: sent whole.
 class slow_body final : public bbgw::body_reader {
