@@ -65,6 +65,13 @@ class streamed_bodies : public ::testing::Test {
   std::atomic<std::size_t> read_so_far{0};
   gate hold;  // /slow waits on it after its first byte
 
+  // The last request's body reached the handler through the stream, and was `want`.
+  void expect_streamed(std::string const& want) {
+    std::lock_guard lock(m);
+    EXPECT_EQ(mode, "stream");
+    EXPECT_TRUE(content == want) << content.size() << " bytes, " << want.size() << " expected";
+  }
+
   http::server_settings settings() {
     auto st = test_settings(2, 3);
     st.lim.body_limit = 1024;
@@ -151,11 +158,7 @@ TEST_F(streamed_bodies, the_handler_reads_the_body_while_it_arrives_and_nothing_
   ASSERT_TRUE(r);
   EXPECT_EQ(r->result_int(), 200u);
   EXPECT_EQ(r->body(), std::to_string(body.size()));
-  {
-    std::lock_guard lock(m);
-    EXPECT_EQ(mode, "stream");
-    EXPECT_TRUE(content == body);
-  }
+  expect_streamed(body);
   EXPECT_EQ(metric("bbgw_http_streamed_bodies_total"), 1);
   // The connection goes on: the body was read to its end.
   ASSERT_TRUE(c.send(header("/stream", 5) + "again"));
@@ -173,9 +176,7 @@ TEST_F(streamed_bodies, a_chunked_body_is_streamed_without_its_framing) {
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body(), "11");
-  std::lock_guard lock(m);
-  EXPECT_EQ(mode, "stream");
-  EXPECT_EQ(content, "hello world");
+  expect_streamed("hello world");
 }
 
 TEST_F(streamed_bodies, a_body_over_the_route_limit_reaches_the_handler_as_message_size) {
@@ -263,9 +264,7 @@ TEST_F(streamed_bodies, expect_100_continue_is_answered_before_the_body_streams)
   ASSERT_TRUE(r);
   EXPECT_EQ(r->result_int(), 200u);
   EXPECT_EQ(r->body(), "9");
-  std::lock_guard lock(m);
-  EXPECT_EQ(mode, "stream");
-  EXPECT_EQ(content, "continued");
+  expect_streamed("continued");
 }
 
 TEST_F(streamed_bodies, a_shutdown_while_a_body_streams_fails_the_read_and_the_server_stops) {
@@ -348,9 +347,7 @@ TEST_F(streamed_bodies, beyond_the_stream_slots_a_body_is_spooled_instead) {
   auto r1 = first.read_response();
   ASSERT_TRUE(r1);
   EXPECT_EQ(r1->body(), "10");
-  std::lock_guard lock(m);
-  EXPECT_EQ(mode, "stream");
-  EXPECT_EQ(content, "0123456789");
+  expect_streamed("0123456789");
 }
 
 }  // namespace
