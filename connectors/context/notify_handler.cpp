@@ -18,8 +18,7 @@ notify_handler::notify_handler(context_config const& cfg, store& db, clock const
       db_(db),
       time_(time),
       log_(log),
-      legacy_until_(time.now() +
-                    std::chrono::duration_cast<sys_time::duration>(cfg.dedupe_window)) {
+      legacy_until_(legacy_lookups_until(db, time.now(), cfg.dedupe_window)) {
   for (auto const& b : cfg_.brokers) {
     for (auto const& s : b.subscriptions) {
       metric_labels l{{"broker", b.name}, {"subscription", s.name}};
@@ -45,6 +44,16 @@ notify_handler::notify_handler(context_config const& cfg, store& db, clock const
     rejected_[e] = &stats.make_counter("bbgw_context_notifications_rejected_total",
                                        "Notifications refused, by reason",
                                        {{"reason", std::string(metric_reason(e))}});
+}
+
+sys_time notify_handler::legacy_lookups_until(store& db, sys_time now,
+                                              std::chrono::nanoseconds window) {
+  // A dedupe record in the pre-prefix form can only be unexpired within one window after start,
+  // and only if the store held dedupe records at all when this gateway started (a store that
+  // cannot tell is taken to hold some).
+  auto held = db.may_hold(dedupe_namespace);
+  if (held && !*held) return now;
+  return now + std::chrono::duration_cast<sys_time::duration>(window);
 }
 
 response notify_handler::ngsi_error_response(errc e, std::string const& description) {

@@ -98,6 +98,7 @@ class notify_handler {
 
   response reject(errc e, std::string const& description, request const& r,
                   broker_config const* b = nullptr, subscription_config const* s = nullptr);
+  static sys_time legacy_lookups_until(store& db, sys_time now, std::chrono::nanoseconds window);
 
   context_config const& cfg_;
   store& db_;
@@ -111,7 +112,8 @@ class notify_handler {
   std::map<std::pair<std::string, std::string>, std::string, std::less<>> dedupe_values_;
   prepared_pool pool_;
   // Until then, dedupe records written by a gateway before the time-prefixed keys may still be
-  // unexpired (they were all written before this handler existed).
+  // unexpired (they were all written before this handler existed); the start time itself when
+  // the store held no dedupe record then.
   sys_time legacy_until_;
 };
 

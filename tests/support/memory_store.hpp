@@ -40,6 +40,12 @@ class memory_store final : public bbgw::store {
     std::lock_guard lock(mutex_);
     return lookup(records_, ns, key);
   }
+  result<bool> may_hold(std::string_view ns) override {
+    std::lock_guard lock(mutex_);
+    for (auto const& [k, rec] : records_)
+      if (k.first == ns && (!rec.expires || *rec.expires > time_.now())) return true;
+    return false;
+  }
 
   std::vector<cloud_event> outbox() const {
     std::lock_guard lock(mutex_);

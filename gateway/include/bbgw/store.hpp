@@ -70,6 +70,13 @@ class store {
   }
   // Reads a committed record outside any transaction.
   virtual result<std::optional<std::string>> get(std::string_view ns, std::string_view key) = 0;
+  // False only when the store knows that namespace `ns` holds no unexpired committed record: for
+  // start-up decisions such as whether records of an older format can exist. The default cannot
+  // tell and says true.
+  virtual result<bool> may_hold(std::string_view ns) {
+    (void)ns;
+    return true;
+  }
 };
 
 }  // namespace bbgw

@@ -4,8 +4,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 
@@ -51,6 +53,7 @@ struct kafka_relay::state {
 
   kafka_settings settings;
   storage::outbox_queue& outbox;
+  std::vector<storage::outbox_record> fetched;  // kept between reads: reused, not reallocated
   bbgw::logger& logger;
   bbgw::clock const& clock;
   topic_router router;
@@ -446,15 +449,16 @@ void kafka_relay::run() {
     bool may_produce = s.reachable.load() && now >= retry_at;
     if (may_produce && s.in_flight < cfg.max_in_flight_events) {
       std::size_t n = std::min(cfg.fetch_batch, cfg.max_in_flight_events - s.in_flight);
-      auto recs = s.outbox.fetch_undelivered(cursor, n);
-      if (!recs) {
-        s.set_error("reading the outbox failed: " + recs.error().message());
-        s.logger.error("kafka: cannot read the outbox", {{"error", recs.error().message()}});
+      auto got = s.outbox.fetch_undelivered(cursor, n, s.fetched);
+      if (!got) {
+        s.set_error("reading the outbox failed: " + got.error().message());
+        s.logger.error("kafka: cannot read the outbox", {{"error", got.error().message()}});
         enter_backoff(now);
         continue;
       }
-      drained = recs->empty();
-      for (auto const& r : *recs) {
+      std::span<storage::outbox_record const> recs(s.fetched.data(), *got);
+      drained = recs.empty();
+      for (auto const& r : recs) {
         rd_kafka_resp_err_t e;
         while ((e = s.produce(r)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(s.rk, 10);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -470,8 +474,8 @@ void kafka_relay::run() {
         cursor = r.seq;
         ++s.in_flight;
       }
-      if (!recs->empty()) did_work = true;
-      if (recs->size() == n && !s.delivery_failed) continue;  // more may be waiting
+      if (!recs.empty()) did_work = true;
+      if (recs.size() == n && !s.delivery_failed) continue;  // more may be waiting
     }
 
     if (did_work) continue;

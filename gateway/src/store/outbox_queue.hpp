@@ -33,9 +33,20 @@ struct outbox_stats {
 class outbox_queue {
  public:
   virtual ~outbox_queue() = default;
-  // Undelivered records with seq > after_seq, ascending, at most `limit`.
-  virtual bbgw::result<std::vector<outbox_record>> fetch_undelivered(std::int64_t after_seq,
-                                                                     std::size_t limit) = 0;
+  // Undelivered records with seq > after_seq, ascending, at most `limit`, written into
+  // buf[0, n) (n returned): buf grows as needed and never shrinks, so a caller that keeps it
+  // reuses the records' strings and reads the outbox without allocating once warmed up.
+  virtual bbgw::result<std::size_t> fetch_undelivered(std::int64_t after_seq, std::size_t limit,
+                                                      std::vector<outbox_record>& buf) = 0;
+  // The same into a new vector of exactly the records read.
+  bbgw::result<std::vector<outbox_record>> fetch_undelivered(std::int64_t after_seq,
+                                                             std::size_t limit) {
+    std::vector<outbox_record> out;
+    auto n = fetch_undelivered(after_seq, limit, out);
+    if (!n) return n.error();
+    out.resize(*n);
+    return out;
+  }
   // Removes delivered records (acknowledged by Kafka): the outbox keeps only undelivered ones.
   // Harmless for seqs already removed.
   virtual bbgw::result<void> mark_delivered(std::span<const std::int64_t> seqs) = 0;

@@ -61,10 +61,12 @@ class statement {
 
   bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
   std::int64_t int64(int c) const { return sqlite3_column_int64(stmt_, c); }
-  std::string text(int c) const {
+  std::string text(int c) const { return std::string(text_view(c)); }
+  // Valid until the next step() or reset() of this statement.
+  std::string_view text_view(int c) const {
     auto const* p = reinterpret_cast<char const*>(sqlite3_column_text(stmt_, c));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
-             : std::string{};
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
+             : std::string_view{};
   }
   std::string blob(int c) const {
     auto const* p = static_cast<char const*>(sqlite3_column_blob(stmt_, c));

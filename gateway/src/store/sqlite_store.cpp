@@ -225,17 +225,20 @@ struct sqlite_store::read_statements {
       : kv_get(db,
                "SELECT value FROM kv WHERE ns=?1 AND key=?2 "
                "AND (expires_at IS NULL OR expires_at > ?3)"),
+        kv_any(db,
+               "SELECT 1 FROM kv WHERE ns=?1 AND (expires_at IS NULL OR expires_at > ?2) "
+               "LIMIT 1"),
         fetch(db,
               "SELECT seq,family,key,id,type,source,subject,time,payload FROM outbox "
               "WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
         depth(db, "SELECT count(*) FROM outbox"),
         oldest(db, "SELECT created_at FROM outbox ORDER BY seq LIMIT 1") {}
   int prepare_rc() const {
-    for (auto const* s : {&kv_get, &fetch, &depth, &oldest})
+    for (auto const* s : {&kv_get, &kv_any, &fetch, &depth, &oldest})
       if (s->prepare_rc() != SQLITE_OK) return s->prepare_rc();
     return SQLITE_OK;
   }
-  statement kv_get, fetch, depth, oldest;
+  statement kv_get, kv_any, fetch, depth, oldest;
 };
 
 // A queued transaction. It lives on the stack of the thread blocked in submit().
@@ -863,32 +866,49 @@ bbgw::result<std::optional<std::string>> sqlite_store::get(std::string_view ns,
   return from_sqlite(rc);
 }
 
-bbgw::result<std::vector<outbox_record>> sqlite_store::fetch_undelivered(std::int64_t after_seq,
-                                                                         std::size_t limit) {
-  std::vector<outbox_record> out;
+bbgw::result<bool> sqlite_store::may_hold(std::string_view ns) {
+  std::lock_guard lock(read_mutex_);
+  auto& s = rs_->kv_any;
+  reset_guard g(s);
+  s.bind(1, ns);
+  s.bind(2, to_micros(clock_.now()));
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return from_sqlite(rc);
+}
+
+bbgw::result<std::size_t> sqlite_store::fetch_undelivered(std::int64_t after_seq, std::size_t limit,
+                                                          std::vector<outbox_record>& buf) {
   std::lock_guard lock(read_mutex_);
   auto& s = rs_->fetch;
   reset_guard g(s);
   s.bind(1, after_seq);
   s.bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  out.reserve(std::min<std::size_t>(limit, 4096));
+  std::size_t n = 0;
   for (;;) {
     int rc = s.step();
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return from_sqlite(rc);
-    outbox_record r;
+    if (n == buf.size()) buf.emplace_back();
+    // assign() into the kept strings: no allocation once they have grown to size.
+    outbox_record& r = buf[n++];
     r.seq = s.int64(0);
-    r.family = s.text(1);
-    r.key = s.text(2);
-    r.id = s.text(3);
-    r.type = s.text(4);
-    r.source = s.text(5);
-    if (!s.is_null(6)) r.subject = s.text(6);
-    r.time = s.text(7);
-    r.payload = s.text(8);
-    out.push_back(std::move(r));
+    r.family.assign(s.text_view(1));
+    r.key.assign(s.text_view(2));
+    r.id.assign(s.text_view(3));
+    r.type.assign(s.text_view(4));
+    r.source.assign(s.text_view(5));
+    if (s.is_null(6))
+      r.subject.reset();
+    else if (r.subject)
+      r.subject->assign(s.text_view(6));
+    else
+      r.subject.emplace(s.text_view(6));
+    r.time.assign(s.text_view(7));
+    r.payload.assign(s.text_view(8));
   }
-  return out;
+  return n;
 }
 
 bbgw::result<void> sqlite_store::mark_delivered(std::span<const std::int64_t> seqs) {

@@ -57,10 +57,12 @@ class sqlite_store final : public bbgw::store, public outbox_queue {
   void transact_async(std::function<bbgw::result<void>(unit_of_work&)> work,
                       completion done) override;
   bbgw::result<std::optional<std::string>> get(std::string_view ns, std::string_view key) override;
+  bbgw::result<bool> may_hold(std::string_view ns) override;
 
   // outbox_queue
-  bbgw::result<std::vector<outbox_record>> fetch_undelivered(std::int64_t after_seq,
-                                                             std::size_t limit) override;
+  using outbox_queue::fetch_undelivered;
+  bbgw::result<std::size_t> fetch_undelivered(std::int64_t after_seq, std::size_t limit,
+                                              std::vector<outbox_record>& buf) override;
   bbgw::result<void> mark_delivered(std::span<const std::int64_t> seqs) override;
   bbgw::result<outbox_stats> stats() override;
 

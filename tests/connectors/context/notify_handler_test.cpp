@@ -240,7 +240,9 @@ TEST(ContextNotifyHandler, ARecordFromBeforeTheTimePrefixStillDedupes) {
     return u.put(dedupe_namespace, legacy, "orion/cases");  // no expiry: only the window limits
   }));
 
-  auto resp = rig.handler.handle(r);
+  // The gateway starts on that store.
+  notify_handler started{rig.cfg, rig.db, rig.time, rig.stats, rig.log};
+  auto resp = started.handle(r);
   EXPECT_EQ(resp.status, 204u);
   EXPECT_EQ(resp.headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true");
   EXPECT_TRUE(rig.db.outbox().empty());
@@ -251,8 +253,27 @@ TEST(ContextNotifyHandler, ARecordFromBeforeTheTimePrefixStillDedupes) {
   rig.time.advance(std::chrono::hours(2));
   EXPECT_EQ(later.handle(r).status, 204u);
   EXPECT_EQ(rig.db.outbox().size(), 1u);
-  EXPECT_EQ(rig.handler.handle(r).headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true")
+  EXPECT_EQ(started.handle(r).headers.get("X-Bbgw-Context-Duplicate").value_or(""), "true")
       << "now a duplicate of the record just written";
+}
+
+// Nor is it looked up when the store held no unexpired dedupe record at start (a new store, or
+// one whose records had all expired): no pre-prefix record can exist. A record in that form
+// appearing later (only a test can put it there) is therefore not consulted.
+TEST(ContextNotifyHandler, NoPrePrefixLookupsWhenTheStoreStartedWithoutDedupeRecords) {
+  handler_rig rig;  // its handler started on an empty store
+  auto r = fixture_for("v2-normalized.http", "orion", "cases");
+  std::string why;
+  auto const& b = rig.cfg.brokers[0];
+  auto note = normalise({b, b.subscriptions[0], r.headers, r.body, 1000}, why);
+  ASSERT_TRUE(note) << why;
+  auto legacy = note->dedupe_key.substr(note->dedupe_prefix_size);
+  ASSERT_TRUE(rig.db.transact(
+      [&](unit_of_work& u) { return u.put(dedupe_namespace, legacy, "orion/cases"); }));
+  auto resp = rig.handler.handle(r);
+  EXPECT_EQ(resp.status, 204u);
+  EXPECT_FALSE(resp.headers.get("X-Bbgw-Context-Duplicate"));
+  EXPECT_EQ(rig.db.outbox().size(), 1u);
 }
 
 TEST(ContextNotifyHandler, RouteIsAWorkerPostUnderThePrefix) {

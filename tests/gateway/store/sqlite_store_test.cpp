@@ -512,6 +512,76 @@ TEST_F(SqliteStore, OutboxFetchMarkDeletesAndStats) {
   EXPECT_GT(all.back().seq, (*next).back().seq);
 }
 
+// The relay's read: one buffer kept across reads. Records are written over the earlier ones
+// (a subject appears and disappears with them), the buffer never shrinks, and only buf[0, n)
+// is the answer.
+TEST_F(SqliteStore, OutboxFetchIntoAKeptBuffer) {
+  auto& s = open();
+  for (int i = 0; i < 5; ++i) {
+    auto ev =
+        event("e" + std::to_string(i), "key-" + std::to_string(i),
+              json::object{{"i", i}, {"pad", std::string(static_cast<std::size_t>(i) * 100, 'x')}});
+    if (i % 2 == 1) ev.subject = "subject-" + std::to_string(i);
+    ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.emit(ev); }));
+  }
+  std::vector<bbgw::storage::outbox_record> buf;
+  auto n = s.fetch_undelivered(0, 100, buf);
+  ASSERT_TRUE(n);
+  ASSERT_EQ(*n, 5u);
+  ASSERT_EQ(buf.size(), 5u);
+  EXPECT_EQ(buf[4].id, "e4");
+  EXPECT_EQ(buf[1].subject, std::optional<std::string>("subject-1"));
+
+  // After e2, two at a time: buf[0] (was e0, no subject) now holds e3 (a subject), buf[1] (was
+  // e1, with a subject) holds e4 (none).
+  auto seq = [&](int i) { return buf[static_cast<std::size_t>(i)].seq; };
+  std::int64_t const seq0 = seq(0), seq2 = seq(2), seq4 = seq(4);
+  n = s.fetch_undelivered(seq2, 2, buf);
+  ASSERT_TRUE(n);
+  ASSERT_EQ(*n, 2u);
+  EXPECT_EQ(buf.size(), 5u) << "the buffer is kept whole for the next read";
+  EXPECT_EQ(buf[0].id, "e3");
+  EXPECT_EQ(buf[0].key, "key-3");
+  EXPECT_EQ(buf[0].subject, std::optional<std::string>("subject-3"));
+  EXPECT_EQ(buf[1].id, "e4");
+  EXPECT_EQ(buf[1].subject, std::nullopt);
+  auto whole = s.fetch_undelivered(0, 100);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(buf[1].payload, (*whole)[4].payload);
+
+  // A shorter record over a longer one (e1's payload over e3's): nothing of e3 is left.
+  n = s.fetch_undelivered(seq0, 1, buf);
+  ASSERT_TRUE(n);
+  ASSERT_EQ(*n, 1u);
+  EXPECT_EQ(buf[0].id, "e1");
+  EXPECT_EQ(buf[0].payload, (*whole)[1].payload);
+  EXPECT_EQ(json::parse(buf[0].payload).at("data").at("pad").as_string().size(), 100u);
+  EXPECT_EQ(buf[0].subject, std::optional<std::string>("subject-1"));
+
+  // Past the end: none, and nothing in the buffer counts.
+  n = s.fetch_undelivered(seq4, 100, buf);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(buf.size(), 5u);
+}
+
+// may_hold: whether a namespace has an unexpired record (what a connector asks at start).
+TEST_F(SqliteStore, MayHoldSeesOnlyUnexpiredRecordsOfTheNamespace) {
+  auto& s = open();
+  EXPECT_FALSE(*s.may_hold("ns"));
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) -> bbgw::result<void> {
+    if (auto r = u.put("other", "k", "v"); !r) return r;
+    return u.put("ns", "k", "v", clock_.now() + 10s);
+  }));
+  EXPECT_TRUE(*s.may_hold("ns"));
+  EXPECT_FALSE(*s.may_hold("n")) << "a prefix of a namespace is another namespace";
+  clock_.advance(10s);
+  EXPECT_FALSE(*s.may_hold("ns")) << "expired, even before a sweep removed it";
+  EXPECT_TRUE(*s.may_hold("other"));
+  ASSERT_TRUE(s.transact([&](bbgw::unit_of_work& u) { return u.put("ns", "k2", "v"); }));
+  EXPECT_TRUE(*s.may_hold("ns")) << "a record without expiry";
+}
+
 TEST_F(SqliteStore, ReopenKeepsDataAndUndeliveredEvents) {
   {
     auto& s = open();
