@@ -1,5 +1,6 @@
 #include "edelivery/edelivery_connector.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -21,12 +22,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads what is left of a streamed body (bounded by the route's limit); an error ends it.
-void drain(bbgw::body_reader& body) {
-  std::vector<char> chunk(256 * 1024);
-  for (;;) {
-    auto n = body.read(chunk);
-    if (!n || *n == 0) return;
+// Reads what is left of a streamed body (bounded by the route's limit); an error ends it. Runs
+// in a destructor, possibly while an exception unwinds: nothing may throw out of it.
+void drain(bbgw::body_reader& body) noexcept {
+  try {
+    std::array<char, 64 * 1024> chunk;  // on the stack: no allocation to fail
+    for (;;) {
+      auto n = body.read(chunk);
+      if (!n || *n == 0) return;
+    }
+  } catch (...) {  // the reader failed: the connection is closed without the rest
   }
 }
 
@@ -220,12 +225,13 @@ response edelivery_connector::receive_as4(request const& req) {
     body = std::move(*f);
   }
   auto name = random_dir_name();
+  if (name.empty())  // no randomness: nothing is created
+    return reject(errc::delivery_failed, "cannot create the payload directory", "");
   fs::path const work = fs::path(config_.payload_dir) / (name + ".partial");
   fs::path const final_dir = fs::path(config_.payload_dir) / name;
   std::error_code fs_ec;
   fs::create_directories(work, fs_ec);
-  if (name.empty() || fs_ec)
-    return reject(errc::delivery_failed, "cannot create the payload directory", "");
+  if (fs_ec) return reject(errc::delivery_failed, "cannot create the payload directory", "");
   struct dir_guard {
     fs::path dir;
     ~dir_guard() {

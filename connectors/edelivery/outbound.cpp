@@ -556,6 +556,7 @@ result<outbound_message> build_user_message_file(outbound_spec const& spec,
   auto m = build(
       spec,
       [&](std::string_view b) {
+        if (tee && tee->cancelled && tee->cancelled()) return false;
         if (teeing) teeing = tee->write(b);
         return f.write(b);
       },

@@ -66,10 +66,12 @@ result<outbound_message> build_user_message(outbound_spec const& spec,
 // What build_user_message_file also does while it writes the file (a message sent while it is
 // built): `head` gets the message — Content-Type, references, no body — before its first byte
 // is written; `write` each piece as it goes to the file (false: no more calls; the file is
-// still completed).
+// still completed). `cancelled`, asked before each piece, stops the build when it says true
+// (gateway shutdown): a failure, and nothing is left.
 struct message_tee {
   std::function<void(outbound_message const&)> head;
   std::function<bool(std::string_view)> write;
+  std::function<bool()> cancelled;
 };
 result<outbound_message> build_user_message_file(outbound_spec const& spec,
                                                  std::string const& body_file,

@@ -32,11 +32,16 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
   auto backoff = policy.backoff_initial;
   std::string last = "no attempt made";
   bool sent = false;
-  for (int attempt = 1; attempt <= policy.max_attempts; ++attempt) {
-    if (attempt > 1) {
+  // A 411 to the streamed first attempt is not a failed attempt: the file goes at once, and the
+  // retries the policy allows are all still there (the request count, `attempt`, includes it).
+  int limit = policy.max_attempts;
+  bool file_now = false;
+  for (int attempt = 1; attempt <= limit; ++attempt) {
+    if (attempt > 1 && !file_now) {
       wait(backoff);
       backoff = std::min(backoff * 2, policy.backoff_max);
     }
+    file_now = false;
     if (policy.cancelled && policy.cancelled()) return fail(errc::internal, detail, "cancelled");
     bool const streamed = attempt == 1 && policy.first_body;
     if (streamed) {
@@ -52,6 +57,8 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
       // A partner (or a proxy) that takes no chunked body: the file, with its length, next.
       if (res && res->status == 411) {
         last = "HTTP 411 for a chunked body";
+        file_now = true;
+        ++limit;
         continue;
       }
     }
@@ -98,9 +105,8 @@ result<send_outcome> send_message(http_client& http, std::string const& url,
       return fail(errc::receipt_invalid, detail, why);
     return send_outcome{attempt, res->body, signal->ebms.signals[0].info.message_id};
   }
-  return fail(
-      errc::receipt_missing, detail,
-      "no receipt after " + std::to_string(policy.max_attempts) + " attempts (" + last + ")");
+  return fail(errc::receipt_missing, detail,
+              "no receipt after " + std::to_string(limit) + " attempts (" + last + ")");
 }
 
 }  // namespace bbgw::edelivery

@@ -7,6 +7,7 @@
 // (with the EBMS code) with its event.
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -584,13 +585,30 @@ bool edelivery_connector::send_next() {
       detail = "a payload file is missing";
     } else if (stream_it) {
       auto build = [&] {
-        message_tee tee{[&](outbound_message const& head) {
-                          std::lock_guard lock(build_mutex);
-                          to_send = head;
-                          build_cv.notify_all();
-                        },
-                        [&](std::string_view bytes) { return pipe.write(bytes); }};
-        auto r = build_user_message_file(spec, message_file, &build_detail, &tee);
+        result<outbound_message> r = errc::internal;
+        bool stopped = false;  // the gateway is stopping: the build ends where it is
+        // Nothing may escape a thread (std::terminate): an exception (memory) is a failed build,
+        // which still ends the pipe and wakes the sender below.
+        try {
+          message_tee tee{[&](outbound_message const& head) {
+                            std::lock_guard lock(build_mutex);
+                            to_send = head;
+                            build_cv.notify_all();
+                          },
+                          [&](std::string_view bytes) { return pipe.write(bytes); },
+                          [&] {
+                            std::lock_guard lock(mutex_);
+                            return stopped = stopping_;
+                          }};
+          r = build_user_message_file(spec, message_file, &build_detail, &tee);
+          if (!r && stopped) build_detail = "cancelled";  // stays pending, rebuilt at next start
+        } catch (std::exception const& e) {
+          r = errc::internal;
+          build_detail = std::string("building the message failed: ") + e.what();
+        } catch (...) {
+          r = errc::internal;
+          build_detail = "building the message failed";
+        }
         if (r)
           pipe.finish();
         else

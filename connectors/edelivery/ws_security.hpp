@@ -4,11 +4,12 @@
 //   2. wsu:Id attributes registered as IDs (duplicates refused); a wsu:Timestamp, when present,
 //      must be fresh at the (injected) time: Created not after now + skew, Expires not before
 //      now - skew (EBMS:0103 otherwise);
-//   3. every xenc:EncryptedKey is decrypted with our key; each xenc:EncryptedData it lists (by
-//      ReferenceList or by a SecurityTokenReference to it) must be an attachment
-//      (CipherReference cid: + Attachment-Ciphertext-Transform, AES-GCM) and is decrypted
-//      streaming into a scratch sink that then stands for the part (the tag is checked at the
-//      end, before the plaintext is used);
+//   3. every xenc:EncryptedKey is decrypted with our key; each xenc:EncryptedData its
+//      ReferenceList names must be an attachment (CipherReference cid: +
+//      Attachment-Ciphertext-Transform, AES-GCM) and is decrypted streaming into a scratch sink
+//      that then stands for the part (the tag is checked at the end, before the plaintext is
+//      used); an EncryptedData tied to its key only by a SecurityTokenReference is not followed
+//      (EBMS:0102);
 //   4. the signer is selected among the configured partner certificates by the KeyInfo
 //      (BinarySecurityToken equal to a configured certificate, SubjectKeyIdentifier, or
 //      IssuerSerial); an embedded certificate that is not configured is never trusted; the

@@ -152,14 +152,27 @@ bbgw::result<bbgw::client_response> exchange(Stream& stream, step_clock& step, R
   if (in.body_stream)
     if (auto se = write_chunked_body(stream, step, *in.body_stream)) return *se;
   beast::flat_buffer buf;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(in.max_response_body);
-  parser.header_limit(64 * 1024);
-  ec = step([&](auto handler) { bhttp::async_read(stream, buf, parser, std::move(handler)); });
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  // Interim (1xx) responses — 100 Continue, 103 Early Hints — come before the final one and are
+  // skipped (RFC 9110, 15.2), a bounded number of them; 101 is final (nothing asks to upgrade).
+  constexpr int max_interim = 16;
+  for (int interim = 0;; ++interim) {
+    if (interim > max_interim) return client_errc::protocol_error;
+    parser.emplace();
+    parser->body_limit(in.max_response_body);
+    parser->header_limit(64 * 1024);
+    ec = step(
+        [&](auto handler) { bhttp::async_read_header(stream, buf, *parser, std::move(handler)); });
+    if (ec) break;
+    unsigned const status = parser->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) break;
+  }
+  if (!ec)
+    ec = step([&](auto handler) { bhttp::async_read(stream, buf, *parser, std::move(handler)); });
   if (ec == bhttp::error::body_limit) return client_errc::body_too_large;
   if (ec == beast::error::timeout) return client_errc::timeout;
   if (ec) return client_errc::protocol_error;
-  auto& res = parser.get();
+  auto& res = parser->get();
   bbgw::client_response out;
   out.status = res.result_int();
   for (auto const& f : res) out.headers.add(std::string(f.name_string()), std::string(f.value()));

@@ -33,8 +33,10 @@ class network final : public http_client {
   int calls = 0;
   int from_file = 0;
   int from_stream = 0;
-  std::size_t cut_stream_after = 0;
-  bool refuse_chunked = false;  // once: a streamed body breaks after this many bytes
+  std::size_t cut_stream_after = 0;  // once: a streamed body breaks after this many bytes
+  bool refuse_chunked = false;       // streamed bodies are answered 411 Length Required
+  std::size_t stop_after = 0;        // once: at_stop() runs when this much of a stream has come
+  std::function<void()> at_stop;
   std::string last_body;
   std::size_t last_body_size = 0;
   unsigned last_status = 0;
@@ -76,6 +78,10 @@ class network final : public http_client {
         if (!n) return n.error();  // the request is abandoned
         if (*n == 0) break;
         q.body.append(chunk.data(), *n);
+        if (stop_after && q.body.size() >= stop_after) {
+          stop_after = 0;
+          at_stop();
+        }
         if (cut_stream_after && q.body.size() >= cut_stream_after) {  // the connection breaks
           cut_stream_after = 0;
           return boost::system::errc::make_error_code(boost::system::errc::connection_reset);

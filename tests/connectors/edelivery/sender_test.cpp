@@ -13,6 +13,7 @@
 #include "edelivery/sender.hpp"
 #include "support/fakes.hpp"
 #include "support/memory_store.hpp"
+#include "support/piecewise_body.hpp"
 
 namespace bbgw::edelivery {
 namespace {
@@ -110,6 +111,32 @@ TEST_F(exchange, b_down_for_a_while_then_delivered_with_backoff) {
   ASSERT_EQ(waits_.size(), 2u);
   EXPECT_EQ(waits_[0], std::chrono::seconds(1));
   EXPECT_EQ(waits_[1], std::chrono::seconds(2));
+  EXPECT_EQ(db_.outbox().size(), 1u);
+}
+
+// A partner that takes no chunked body answers the streamed first attempt with 411: the file
+// goes at once — no backoff, and not at the cost of an attempt, so even a PMode allowing one
+// attempt delivers.
+TEST_F(exchange, a_411_to_the_streamed_body_sends_the_file_at_once_without_using_an_attempt) {
+  auto m = build("m411@gw-a");
+  bbgw::testing::piecewise_body first(m.body, 4096);
+  int done_calls = 0;
+  send_policy policy;
+  policy.max_attempts = 1;
+  policy.first_body = &first;
+  policy.first_done = [&]() -> result<void> {
+    ++done_calls;
+    return {};
+  };
+  net_.refuse_chunked = true;
+  auto out = send_message(
+      net_, "https://gw-b.test/edelivery/as4", m, "m411@gw-a", trust_b_, time_, policy,
+      [this](std::chrono::milliseconds d) { waits_.push_back(d); }, &detail_);
+  ASSERT_TRUE(out) << detail_;
+  EXPECT_EQ(out->attempts, 2) << "two requests: the refused stream, then the file";
+  EXPECT_TRUE(waits_.empty()) << "no backoff before the file";
+  EXPECT_EQ(done_calls, 1);
+  EXPECT_EQ(net_.calls, 2);
   EXPECT_EQ(db_.outbox().size(), 1u);
 }
 

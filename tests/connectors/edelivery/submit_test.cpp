@@ -435,6 +435,27 @@ TEST_F(submitting, a_streamed_send_that_breaks_is_retried_from_the_finished_file
   }
 }
 
+// The gateway stopping while a large message is streamed: the builder ends where it is (the
+// partner sees a broken body, never a complete message), nothing of the message file is left,
+// and the message stays pending for the next start.
+TEST_F(submitting, a_stop_during_a_streamed_send_ends_the_build_and_keeps_the_message_pending) {
+  auto res = a_conn_->submit(spooled(one_payload_form("case-s", noise(6 << 20))));
+  ASSERT_EQ(res.status, 202u) << res.body;
+  auto id = std::string(json::parse(res.body).at("messageId").as_string());
+  auto const before = status(*a_conn_, id).at("status");
+  net_.stop_after = 1 << 20;
+  net_.at_stop = [this] { a_conn_->stop(); };
+  EXPECT_TRUE(a_conn_->send_next());
+  EXPECT_EQ(net_.from_stream, 1);
+  EXPECT_EQ(net_.last_status, 0u) << "B never got a whole message";
+  EXPECT_TRUE(b_side_.db.outbox().empty());
+  EXPECT_EQ(status(*a_conn_, id).at("status"), before) << "still to be sent";
+  for (auto const& d : fs::directory_iterator(dir_ / "a" / "out")) {
+    EXPECT_FALSE(fs::exists(d.path() / "as4-message")) << "the build stopped, not completed";
+    EXPECT_FALSE(fs::exists(d.path() / "as4-message.partial"));
+  }
+}
+
 // The partner down on the first attempt (nothing of the stream read): the builder is not held
 // up by the unread pipe, and the retry sends the file.
 TEST_F(submitting, a_streamed_send_to_a_partner_down_is_retried_from_the_file) {
