@@ -8,8 +8,8 @@ std::string entity_event_source(std::string_view broker, std::string_view tenant
   return s;
 }
 
-cloud_event_view entity_event(entity_update const& u, boost::json::value const& data,
-                              std::string_view source, std::string_view request_id, sys_time now) {
+cloud_event_view entity_event(entity_update const& u, std::string_view source,
+                              std::string_view request_id, sys_time now) {
   return cloud_event_view{
       .id = u.event_id,
       .source = source,
@@ -20,7 +20,7 @@ cloud_event_view entity_event(entity_update const& u, boost::json::value const& 
       .dataschema = entity_updated_schema,
       .partitionkey = u.id,
       .requestid = request_id.empty() ? std::nullopt : std::optional<std::string_view>(request_id),
-      .data = &data,
+      .data_json = u.data_json,
   };
 }
 

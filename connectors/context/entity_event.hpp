@@ -3,8 +3,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/value.hpp>
-
 #include "bbgw/cloud_event.hpp"
 #include "context/normalise.hpp"
 
@@ -17,10 +15,10 @@ inline constexpr std::string_view entity_updated_schema =
 // The events' source: "/bbgw/context/<broker>/<tenant or 'default'>".
 std::string entity_event_source(std::string_view broker, std::string_view tenant);
 
-// The event of `u` as views (into `u`, `data` — the entity's data, moved out of `u` by the caller
-// — and `source`): id u.event_id, subject and partition key = entity id. Serialised on the
-// notification's thread without building a cloud_event.
-cloud_event_view entity_event(entity_update const& u, boost::json::value const& data,
-                              std::string_view source, std::string_view request_id, sys_time now);
+// The event of `u` as views (into `u` and `source`): id u.event_id, subject and partition key =
+// entity id, data u.data_json. Serialised on the notification's thread without building a
+// cloud_event.
+cloud_event_view entity_event(entity_update const& u, std::string_view source,
+                              std::string_view request_id, sys_time now);
 
 }  // namespace bbgw::context

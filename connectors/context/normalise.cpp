@@ -10,6 +10,7 @@
 
 #include "bbgw/json_checks.hpp"
 
+#include "context/json_text.hpp"
 #include "context/sha256.hpp"
 
 namespace bbgw::context {
@@ -54,9 +55,7 @@ std::string where(std::size_t i, std::string_view attr = {}) {
   return s;
 }
 
-// Fields every entity of the notification shares.
-// Its JSON members live in the notification's arena, so that assigning arena values to them is a
-// move, and copying them into each entity copies within the arena.
+// Fields every entity of the notification shares (JSON members in the parse's arena).
 struct common {
   explicit common(json::storage_ptr const& sp)
       : service_path_all(sp), notification(sp), context(sp) {}
@@ -68,51 +67,62 @@ struct common {
 };
 
 // v2 "normalized" attribute: {"type": .., "value": .., "metadata": {..}}.
-bool v2_attribute(std::string_view name, json::value&& v, json::array& out, std::string& why,
+bool v2_attribute(std::string_view name, json::value const& v, json_text& w, std::string& why,
                   std::size_t i) {
   if (!v.is_object()) {
     why = where(i, name) + " is not an object (normalized format)";
     return false;
   }
-  auto& a = v.as_object();
-  json::object o(out.storage());
-  o.reserve(8);
-  o["name"] = name;
-  json::value type = nullptr;
-  if (auto* t = a.if_contains("type")) {
+  auto const& a = v.as_object();
+  json::string const* type = nullptr;
+  if (auto const* t = a.if_contains("type")) {
     if (!t->is_string()) {
       why = where(i, name) + " has a non-string type";
       return false;
     }
-    type = *t;
+    type = &t->as_string();
   }
-  std::string_view ts = type.is_string() ? std::string_view(type.as_string()) : std::string_view{};
-  std::string_view kind = ts.starts_with("geo:") ? "GeoProperty"
-                          : ts == "Relationship" ? "Relationship"
-                                                 : "Property";
-  o["kind"] = kind;
-  o["type"] = std::move(type);
-  json::value value = nullptr;
-  if (auto* val = a.if_contains("value")) value = std::move(*val);
-  if (kind == "Relationship")
-    o["object"] = std::move(value);
-  else
-    o["value"] = std::move(value);
-  json::object metadata(out.storage());
-  if (auto* m = a.if_contains("metadata")) {
+  json::object const* metadata = nullptr;
+  if (auto const* m = a.if_contains("metadata")) {
     if (!m->is_object()) {
       why = where(i, name) + " has metadata that is not an object";
       return false;
     }
-    metadata = std::move(m->as_object());
+    metadata = &m->as_object();
   }
+  std::string_view const ts = type ? std::string_view(*type) : std::string_view{};
+  std::string_view const kind = ts.starts_with("geo:") ? "GeoProperty"
+                                : ts == "Relationship" ? "Relationship"
+                                                       : "Property";
+  w.begin_object();
+  w.key("name");
+  w.string(name);
+  w.key("kind");
+  w.string(kind);
+  w.key("type");
+  if (type)
+    w.string(*type);
+  else
+    w.null();
+  w.key(kind == "Relationship" ? "object" : "value");
+  if (auto const* val = a.if_contains("value"))
+    w.value(*val);
+  else
+    w.null();
   // Lift the metadata NGSI-LD has as first-class fields, so both flavours read alike.
   for (std::string_view k : {"observedAt", "unitCode"}) {
-    if (auto* md = metadata.if_contains(k); md && md->is_object())
-      if (auto* mv = md->as_object().if_contains("value"); mv && mv->is_string()) o[k] = *mv;
+    if (auto const* md = metadata ? metadata->if_contains(k) : nullptr; md && md->is_object())
+      if (auto const* mv = md->as_object().if_contains("value"); mv && mv->is_string()) {
+        w.key(k);
+        w.string(mv->as_string());
+      }
   }
-  o["metadata"] = std::move(metadata);
-  out.emplace_back(std::move(o));
+  w.key("metadata");
+  if (metadata)
+    w.value(*metadata);
+  else
+    w.raw("{}");
+  w.end_object();
   return true;
 }
 
@@ -136,29 +146,42 @@ bool is_geojson(json::object const& o) {
           s == "MultiLineString" || s == "MultiPolygon" || s == "GeometryCollection");
 }
 
+// An attribute that is only a value: a Property, or a GeoProperty (concise NGSI-LD).
+void bare_attribute(std::string_view name, std::string_view kind, json::value const& v,
+                    json_text& w) {
+  w.begin_object();
+  w.key("name");
+  w.string(name);
+  w.key("kind");
+  w.string(kind);
+  w.key("type");
+  w.string(kind);
+  w.key("value");
+  w.value(v);
+  w.key("metadata");
+  w.raw("{}");
+  w.end_object();
+}
+
+bool ld_top_level(std::string_view k) {
+  return k == "observedAt" || k == "unitCode" || k == "datasetId";
+}
+
 // One NGSI-LD attribute instance (normalized or concise; keyValues is handled by the caller).
-bool ld_instance(std::string_view name, json::value&& v, bool concise, json::array& out,
+bool ld_instance(std::string_view name, json::value const& v, bool concise, json_text& w,
                  std::string& why, std::size_t i) {
-  json::object o(out.storage());
-  o.reserve(8);
-  o["name"] = name;
   if (!v.is_object() || (concise && is_geojson(v.as_object()))) {
     if (!concise) {
       why = where(i, name) + " is not an object (normalized format)";
       return false;
     }
     // Concise: a bare value is a Property, a bare GeoJSON geometry a GeoProperty.
-    bool geo = v.is_object();
-    o["kind"] = geo ? "GeoProperty" : "Property";
-    o["type"] = geo ? "GeoProperty" : "Property";
-    o["value"] = std::move(v);
-    o["metadata"] = json::object(out.storage());
-    out.emplace_back(std::move(o));
+    bare_attribute(name, v.is_object() ? "GeoProperty" : "Property", v, w);
     return true;
   }
-  auto& a = v.as_object();
-  std::string type;
-  if (auto* t = a.if_contains("type")) {
+  auto const& a = v.as_object();
+  std::string_view type;
+  if (auto const* t = a.if_contains("type")) {
     if (!t->is_string() || ld_main_key(t->as_string()).empty()) {
       why = where(i, name) + " has an unknown NGSI-LD attribute type";
       return false;
@@ -175,11 +198,7 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
     }
     if (type.empty()) {
       // An object without any NGSI-LD member is a Property whose value is that object.
-      o["kind"] = "Property";
-      o["type"] = "Property";
-      o["value"] = std::move(v);
-      o["metadata"] = json::object(out.storage());
-      out.emplace_back(std::move(o));
+      bare_attribute(name, "Property", v, w);
       return true;
     }
     if (type == "Property" && a.at("value").is_object() && is_geojson(a.at("value").as_object()))
@@ -188,42 +207,55 @@ bool ld_instance(std::string_view name, json::value&& v, bool concise, json::arr
     why = where(i, name) + " has no type (normalized format)";
     return false;
   }
-  std::string_view main = ld_main_key(type);
-  auto* payload = a.if_contains(main);
+  std::string_view const main = ld_main_key(type);
+  auto const* payload = a.if_contains(main);
   if (!payload) {
-    why = where(i, name) + " is a " + type + " without '" + std::string(main) + "'";
+    why = where(i, name) + " is a " + std::string(type) + " without '" + std::string(main) + "'";
     return false;
   }
-  o["kind"] = type;
-  o["type"] = type;
-  std::string_view out_key = (type == "Relationship" || type == "ListRelationship") ? "object"
-                             : type == "LanguageProperty"                           ? "languageMap"
-                                                                                    : "value";
-  json::value payload_v = std::move(*payload);
-  // A typed JSON-LD literal {"@type": "DateTime", "@value": "..."} becomes value + valueType.
-  if (payload_v.is_object() && payload_v.as_object().contains("@value")) {
-    auto& lit = payload_v.as_object();
-    if (auto* lt = lit.if_contains("@type"); lt && lt->is_string()) o["valueType"] = *lt;
-    json::value inner = std::move(lit["@value"]);
-    payload_v = std::move(inner);
-  }
-  o[out_key] = std::move(payload_v);
-  json::object metadata(out.storage());
-  for (auto& kv : a) {
-    std::string_view k = kv.key();
-    if (k == "type" || k == main) continue;
-    if (k == "observedAt" || k == "unitCode" || k == "datasetId") {
-      if (!kv.value().is_string()) {
-        why = where(i, name) + " has a non-string " + std::string(k);
-        return false;
-      }
-      o[k] = kv.value();
-      continue;
+  for (auto const& kv : a)
+    if (ld_top_level(kv.key()) && !kv.value().is_string()) {
+      why = where(i, name) + " has a non-string " + std::string(kv.key());
+      return false;
     }
-    metadata[k] = std::move(kv.value());  // sub-properties, createdAt, modifiedAt, ...
+  w.begin_object();
+  w.key("name");
+  w.string(name);
+  w.key("kind");
+  w.string(type);
+  w.key("type");
+  w.string(type);
+  std::string_view const out_key = (type == "Relationship" || type == "ListRelationship") ? "object"
+                                   : type == "LanguageProperty" ? "languageMap"
+                                                                : "value";
+  // A typed JSON-LD literal {"@type": "DateTime", "@value": "..."} becomes value + valueType.
+  json::value const* value = payload;
+  if (payload->is_object())
+    if (auto const* lit = payload->as_object().if_contains("@value")) {
+      if (auto const* lt = payload->as_object().if_contains("@type"); lt && lt->is_string()) {
+        w.key("valueType");
+        w.string(lt->as_string());
+      }
+      value = lit;
+    }
+  w.key(out_key);
+  w.value(*value);
+  for (auto const& kv : a)
+    if (ld_top_level(kv.key())) {
+      w.key(kv.key());
+      w.string(kv.value().as_string());
+    }
+  // The rest: sub-properties, createdAt, modifiedAt, ...
+  w.key("metadata");
+  w.begin_object();
+  for (auto const& kv : a) {
+    std::string_view const k = kv.key();
+    if (k == "type" || k == main || ld_top_level(k)) continue;
+    w.key(k);
+    w.value(kv.value());
   }
-  o["metadata"] = std::move(metadata);
-  out.emplace_back(std::move(o));
+  w.end_object();
+  w.end_object();
   return true;
 }
 
@@ -398,12 +430,14 @@ result<notification> normalise(notification_input const& in, std::string& why) {
                     std::string(v2 ? "" : " or application/ld+json") +
                     (ct ? ", got '" + std::string(*ct) + "'" : ", got none"));
 
-  // One arena for the parse and every entity of this notification (see notification::arena):
-  // moves between them are pointer swaps.
-  out.arena = in.scratch.empty() ? std::make_shared<json::monotonic_resource>()
-                                 : std::make_shared<json::monotonic_resource>(in.scratch.data(),
-                                                                              in.scratch.size());
-  json::storage_ptr sp(out.arena.get());
+  // One arena for the parse (and the few values made from it), first in the caller's scratch
+  // block, released in one go when this returns: the entities' data is written out as text.
+  std::optional<json::monotonic_resource> arena;
+  if (in.scratch.empty())
+    arena.emplace();
+  else
+    arena.emplace(in.scratch.data(), in.scratch.size());
+  json::storage_ptr sp(&*arena);
   json::error_code ec;
   json::value body = json::parse(in.body, ec, sp);
   if (ec) return fail(errc::malformed_json, why, "the body is not JSON: " + ec.message());
@@ -576,6 +610,16 @@ result<notification> normalise(notification_input const& in, std::string& why) {
 
   bool const key_values = format == "keyValues" || format == "simplifiedKeyValues";
   bool const concise = format == "concise";
+  // What every entity's data repeats, written once: the notification's members (each entity
+  // adds its index and the count) and the @context.
+  std::string note_members;
+  {
+    json_text w(note_members);
+    w.value(c.notification);
+    note_members = note_members.substr(1, note_members.size() - 2);  // without the braces
+  }
+  std::string context_json;
+  json_text(context_json).value(c.context);
   out.entities.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto& ev = (*data)[i];
@@ -586,7 +630,7 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       return fail(errc::invalid_entity, why, where(i) + " has no id");
     entity_update u;
     u.id = id->as_string();
-    json::value types = nullptr;
+    json::value const* types = nullptr;  // NGSI-LD: all of them, when there are several
     auto* t = e.if_contains("type");
     if (!t) {
       if (!v2) return fail(errc::invalid_entity, why, where(i) + " has no type");
@@ -598,92 +642,124 @@ result<notification> normalise(notification_input const& in, std::string& why) {
                  return x.is_string() && !x.as_string().empty();
                })) {
       u.type = t->as_array().front().as_string();
-      types = *t;
+      types = t;
     } else {
       return fail(errc::invalid_entity, why, where(i) + " has an invalid type");
     }
 
-    json::object d(sp);
-    d.reserve(16);
-    d["id"] = u.id;
-    d["type"] = u.type;
-    if (!types.is_null()) d["types"] = std::move(types);
-    d["tenant"] = out.tenant;
-    if (v2)
-      d["servicePath"] =
-          c.service_paths.empty() ? c.service_path_all : json::value(c.service_paths[i]);
+    std::string data;
+    data.reserve(in.body.size() / n + 512);
+    json_text w(data);
+    w.begin_object();
+    w.key("id");
+    w.string(u.id);
+    w.key("type");
+    w.string(u.type);
+    if (types) {
+      w.key("types");
+      w.value(*types);
+    }
+    w.key("tenant");
+    w.string(out.tenant);
+    w.key("servicePath");
+    if (!v2)
+      w.null();
+    else if (c.service_paths.empty())
+      w.value(c.service_path_all);
     else
-      d["servicePath"] = nullptr;
-    d["broker"] = c.broker;
-    d["flavour"] = c.flavour;
-    d["subscription"] = c.subscription;
-    d["format"] = c.format;
-    json::object note = c.notification;
-    note["index"] = i;
-    note["count"] = n;
-    d["notification"] = std::move(note);
-    d["context"] = c.context;
+      w.string(c.service_paths[i]);
+    w.key("broker");
+    w.string(c.broker);
+    w.key("flavour");
+    w.string(c.flavour);
+    w.key("subscription");
+    w.string(c.subscription);
+    w.key("format");
+    w.string(c.format);
+    w.key("notification");
+    w.begin_object();
+    w.raw(note_members);
+    w.key("index");
+    w.number(i);
+    w.key("count");
+    w.number(n);
+    w.end_object();
+    w.key("context");
+    w.raw(context_json);
 
-    json::array attrs(sp);
-    attrs.reserve(e.size());
-    json::object system(sp);
-    for (auto& kv : e) {
+    // NGSI-LD's system attributes, before the attributes (they are not attributes).
+    auto is_system = [v2](std::string_view k) {
+      return !v2 && (k == "scope" || k == "createdAt" || k == "modifiedAt" || k == "deletedAt");
+    };
+    bool has_system = false;
+    for (auto const& kv : e) has_system |= is_system(kv.key());
+    if (has_system) {
+      w.key("system");
+      w.begin_object();
+      for (auto const& kv : e)
+        if (is_system(kv.key())) {
+          w.key(kv.key());
+          w.value(kv.value());
+        }
+      w.end_object();
+    }
+
+    w.key("attributes");
+    w.begin_array();
+    for (auto const& kv : e) {
       std::string_view k = kv.key();
-      if (k == "id" || k == "type") continue;
+      if (k == "id" || k == "type" || is_system(k)) continue;
       if (!v2 && (k == "@context")) continue;
-      if (!v2 && (k == "scope" || k == "createdAt" || k == "modifiedAt" || k == "deletedAt")) {
-        system[k] = std::move(kv.value());
-        continue;
-      }
       if (key_values) {
-        attrs.emplace_back(json::object({{"name", k},
-                                         {"kind", nullptr},
-                                         {"type", nullptr},
-                                         {"value", std::move(kv.value())},
-                                         {"metadata", json::object(sp)}},
-                                        sp));
+        w.begin_object();
+        w.key("name");
+        w.string(k);
+        w.key("kind");
+        w.null();
+        w.key("type");
+        w.null();
+        w.key("value");
+        w.value(kv.value());
+        w.key("metadata");
+        w.raw("{}");
+        w.end_object();
         continue;
       }
       if (v2) {
-        if (!v2_attribute(k, std::move(kv.value()), attrs, why, i))
-          return make_error_code(errc::invalid_entity);
+        if (!v2_attribute(k, kv.value(), w, why, i)) return make_error_code(errc::invalid_entity);
         continue;
       }
       // NGSI-LD: an array of instances is a multi-attribute (one instance per datasetId).
       if (kv.value().is_array() && !concise) {
-        auto& arr = kv.value().as_array();
+        auto const& arr = kv.value().as_array();
         if (arr.empty()) return fail(errc::invalid_entity, why, where(i, k) + " is an empty array");
-        for (auto& inst : arr)
-          if (!ld_instance(k, std::move(inst), false, attrs, why, i))
-            return make_error_code(errc::invalid_entity);
+        for (auto const& inst : arr)
+          if (!ld_instance(k, inst, false, w, why, i)) return make_error_code(errc::invalid_entity);
       } else if (kv.value().is_array() && concise &&
                  std::all_of(kv.value().as_array().begin(), kv.value().as_array().end(),
                              [](json::value const& x) {
                                return x.is_object() && x.as_object().contains("datasetId");
                              }) &&
                  !kv.value().as_array().empty()) {
-        for (auto& inst : kv.value().as_array())
-          if (!ld_instance(k, std::move(inst), true, attrs, why, i))
-            return make_error_code(errc::invalid_entity);
+        for (auto const& inst : kv.value().as_array())
+          if (!ld_instance(k, inst, true, w, why, i)) return make_error_code(errc::invalid_entity);
       } else {
-        if (!ld_instance(k, std::move(kv.value()), concise, attrs, why, i))
+        if (!ld_instance(k, kv.value(), concise, w, why, i))
           return make_error_code(errc::invalid_entity);
       }
     }
-    if (!system.empty()) d["system"] = std::move(system);
-    d["attributes"] = std::move(attrs);
+    w.end_array();
+    w.end_object();
 
     sha256 eh;
     update_field(eh, "bbgw-context-entity-v1");
     update_field(eh, note_bytes);
     update_field(eh, std::to_string(i));
     update_field(eh, u.id);
-    // `data` move-constructed from `d`: it keeps the arena. (Assigning into the default-constructed
-    // u.data would copy the whole object into the default storage, one allocation per member.)
     out.entities.push_back(entity_update{.id = std::move(u.id),
                                          .type = std::move(u.type),
                                          .event_id = uuid_from_digest(eh.finish()),
-                                         .data = std::move(d)});
+                                         .data_json = std::move(data)});
   }
   return out;
 }

@@ -12,9 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/object.hpp>
-
 #include "bbgw/header_list.hpp"
 #include "bbgw/result.hpp"
 #include "context/config.hpp"
@@ -24,18 +21,12 @@ namespace bbgw::context {
 
 struct entity_update {
   std::string id;
-  std::string type;          // the (first) entity type
-  std::string event_id;      // deterministic: same notification, same entity -> same id
-  boost::json::object data;  // the entity-update model
+  std::string type;       // the (first) entity type
+  std::string event_id;   // deterministic: same notification, same entity -> same id
+  std::string data_json;  // the entity-update model, as JSON text (one object)
 };
 
 struct notification {
-  // The arena every JSON value below lives in (the parsed body, the entities' data), released in
-  // one go. The values hold it through a plain (non-shared) json::storage_ptr, so destroying them
-  // does not walk them (monotonic deallocation is a no-op) and copying one costs no atomic
-  // reference count. Copies of the notification share the arena; a value copied out of it must
-  // not outlive it. Declared first, so destroyed last.
-  std::shared_ptr<boost::json::monotonic_resource> arena;
   std::string tenant;  // "" = the broker's default tenant
   // Names this notification (the dedupe record's key): hex SHA-256, after a time prefix when the
   // notification carries its time ("t<UUIDv1 timestamp>-" or "n<notifiedAt>-").
@@ -52,8 +43,8 @@ struct notification_input {
   header_list const& headers;
   std::string_view body;
   std::size_t max_entities = 1000;
-  // Optional first block of the arena (e.g. reused from one notification to the next, so that a
-  // small one allocates nothing for its JSON); must outlive the notification.
+  // Optional first block of the parse's arena (e.g. reused from one notification to the next, so
+  // that a small one allocates nothing for its JSON); used only during normalise().
   std::span<unsigned char> scratch{};
 };
 

@@ -158,9 +158,7 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
   span const type_at = append(entity_updated_type);
   std::vector<offsets> at;  // small: freed here
   at.reserve(note->entities.size());
-  for (auto& u : note->entities) {
-    // Move-constructed: the data keeps the notification's arena storage (no copy).
-    boost::json::value const data(std::move(u.data));
+  for (auto const& u : note->entities) {
     offsets o;
     o.id = append(u.event_id);
     o.source = source_at;
@@ -168,7 +166,7 @@ std::variant<response, std::unique_ptr<notify_handler::prepared>> notify_handler
     o.entity = append(u.id);
     o.family = append(expand_family(cfg_.family_template, b.name, s.name, note->tenant, u.type));
     o.json.at = text.size();
-    append_structured_json(text, entity_event(u, data, source, r.request_id, now));
+    append_structured_json(text, entity_event(u, source, r.request_id, now));
     o.json.size = text.size() - o.json.at;
     at.push_back(o);
   }

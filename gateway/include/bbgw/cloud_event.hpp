@@ -41,6 +41,9 @@ struct cloud_event_view {
   std::string_view partitionkey;
   std::optional<std::string_view> requestid;
   boost::json::value const* data = nullptr;
+  // The data already written as JSON text (one value), used instead of `data`; only with a JSON
+  // datacontenttype (or none), where the data is inlined as it is.
+  std::optional<std::string_view> data_json;
 };
 
 // Structured-mode JSON (CloudEvents JSON format, section 3).

@@ -174,7 +174,10 @@ void append_structured_json(std::string& out, cloud_event_view const& ev) {
   if (ev.dataschema) member(out, sr, "dataschema", *ev.dataschema);
   if (!ev.partitionkey.empty()) member(out, sr, "partitionkey", ev.partitionkey);
   if (ev.requestid) member(out, sr, "requestid", *ev.requestid);
-  if (ev.data && !ev.data->is_null()) {
+  if (ev.data_json) {
+    out += ",\"data\":";
+    out += *ev.data_json;
+  } else if (ev.data && !ev.data->is_null()) {
     // Absent datacontenttype means JSON (CloudEvents JSON format, 3.1); other content types
     // carry their data as a JSON string.
     bool inline_json = ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype);

@@ -126,6 +126,15 @@ TEST(CloudEvent, ViewsSerialiseToTheSameBytes) {
   bbgw::append_structured_json(out, v);
   EXPECT_EQ(out, "x" + bbgw::to_structured_json(full));
 
+  // The data given as JSON text instead: the same bytes, the text taken as it is.
+  auto with_text = v;
+  with_text.data = nullptr;
+  std::string const data_text = json::serialize(data);
+  with_text.data_json = data_text;
+  out.clear();
+  bbgw::append_structured_json(out, with_text);
+  EXPECT_EQ(out, bbgw::to_structured_json(full));
+
   cloud_event minimal;
   minimal.id = "m";
   minimal.source = "/s";
