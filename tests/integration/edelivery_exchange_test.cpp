@@ -200,19 +200,34 @@ TEST(EdeliveryExchange, OverMutualTlsOnlyWithTheClientCertificate) {
   EXPECT_EQ(consume(b.bootstrap(), "bbgw.edelivery", 2, 3s).size(), 1u) << "only the mTLS one";
 }
 
-// A port nothing listens on now (bound then released), for a gateway started later.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+// A port held for a gateway started later: bound (SO_REUSEADDR) but never listening, so that
+// connections to it are refused like to a gateway that is down, and neither another test's
+// bind(0) nor an outgoing connection's ephemeral port (a client trying it could even connect to
+// itself) can take it meanwhile. The gateway's listener (SO_REUSEADDR too) binds it while it is
+// still held: Linux allows that as long as no socket listens on it.
+class reserved_port {
+ public:
+  reserved_port() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int on = 1;
+    EXPECT_EQ(::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on), 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~reserved_port() { ::close(fd_); }
+  reserved_port(reserved_port const&) = delete;
+  reserved_port& operator=(reserved_port const&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
 
 // SHA-256 (hex) by coreutils' sha256sum, an independent implementation.
 std::string sha256_hex(std::filesystem::path const& dir, std::string const& s) {
@@ -230,7 +245,8 @@ TEST(EdeliveryExchange, OverMutualTlsBDownForAWhileThenDeliveredAndADuplicateGet
   auto dir_b = make_temp_dir("bbgw-it-as4-db");
   auto a_cert = pem(dir_b / "a.pem", "AccessPointA.pfx", "Pz4cZK4SULUwmraZa");
   auto b_cert = pem(dir_a / "b.pem", "AccessPointB.pfx", "Pz4cZK4SULUwmraZb");
-  auto const b_port = free_port();
+  reserved_port const b_reserved;  // held until the end: B binds it while it is held
+  auto const b_port = b_reserved.port();
   auto endpoint = "https://127.0.0.1:" + std::to_string(b_port) + "/edelivery/as4";
   auto client_tls = "{ca_file: " + p + "/ca.crt, certificate: " + p +
                     "/tls-client.crt, private_key: " + p + "/tls-client.key}";
