@@ -66,6 +66,17 @@ struct common {
   json::value context;  // LD @context, else null
 };
 
+// Opens an attribute with the members every kind starts with, up to the key "type" (its value
+// is the caller's).
+void begin_attribute(json_text& w, std::string_view name, std::string_view kind) {
+  w.begin_object();
+  w.key("name");
+  w.string(name);
+  w.key("kind");
+  w.string(kind);
+  w.key("type");
+}
+
 // v2 "normalized" attribute: {"type": .., "value": .., "metadata": {..}}.
 bool v2_attribute(std::string_view name, json::value const& v, json_text& w, std::string& why,
                   std::size_t i) {
@@ -94,12 +105,7 @@ bool v2_attribute(std::string_view name, json::value const& v, json_text& w, std
   std::string_view const kind = ts.starts_with("geo:") ? "GeoProperty"
                                 : ts == "Relationship" ? "Relationship"
                                                        : "Property";
-  w.begin_object();
-  w.key("name");
-  w.string(name);
-  w.key("kind");
-  w.string(kind);
-  w.key("type");
+  begin_attribute(w, name, kind);
   if (type)
     w.string(*type);
   else
@@ -149,12 +155,7 @@ bool is_geojson(json::object const& o) {
 // An attribute that is only a value: a Property, or a GeoProperty (concise NGSI-LD).
 void bare_attribute(std::string_view name, std::string_view kind, json::value const& v,
                     json_text& w) {
-  w.begin_object();
-  w.key("name");
-  w.string(name);
-  w.key("kind");
-  w.string(kind);
-  w.key("type");
+  begin_attribute(w, name, kind);
   w.string(kind);
   w.key("value");
   w.value(v);
@@ -218,12 +219,7 @@ bool ld_instance(std::string_view name, json::value const& v, bool concise, json
       why = where(i, name) + " has a non-string " + std::string(kv.key());
       return false;
     }
-  w.begin_object();
-  w.key("name");
-  w.string(name);
-  w.key("kind");
-  w.string(type);
-  w.key("type");
+  begin_attribute(w, name, type);
   w.string(type);
   std::string_view const out_key = (type == "Relationship" || type == "ListRelationship") ? "object"
                                    : type == "LanguageProperty" ? "languageMap"

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "http/beast_client.hpp"
+#include "http_test_support.hpp"
 
 namespace bbgw::http {
 namespace {
@@ -23,16 +24,7 @@ using namespace std::chrono_literals;
 // and closes.
 class scripted_peer {
  public:
-  explicit scripted_peer(std::string answer) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  explicit scripted_peer(std::string answer) : fd_(bbgw::testing::listen_loopback(port_)) {
     thread_ = std::thread([this, answer = std::move(answer)] {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
@@ -65,8 +57,8 @@ class scripted_peer {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/as4"; }
 
  private:
+  std::uint16_t port_ = 0;  // before fd_: set by its initialiser
   int fd_ = -1;
-  std::uint16_t port_ = 0;
   std::string request_;
   std::thread thread_;
 };

@@ -23,23 +23,13 @@ using namespace std::chrono_literals;
 // A TCP listener that never accepts: connections complete, nothing is ever read or sent.
 class silent_listener {
  public:
-  silent_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
+  silent_listener() : fd_(bbgw::testing::listen_loopback(port_)) {}
   ~silent_listener() { ::close(fd_); }
   std::uint16_t port() const { return port_; }
 
  private:
+  std::uint16_t port_ = 0;  // before fd_: set by its initialiser
   int fd_ = -1;
-  std::uint16_t port_ = 0;
 };
 
 bbgw::result<bbgw::client_response> timed(bbgw::client_request const& req,

@@ -32,6 +32,21 @@ namespace bbgw::testing {
 using namespace std::chrono_literals;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
+// A TCP socket listening on 127.0.0.1 at a port the kernel picks (written to `port`); the
+// caller owns (closes) the descriptor.
+inline int listen_loopback(std::uint16_t& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 8) != 0)
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Polls `pred` until it holds or `timeout` passes (a condition wait for state owned by other
 // threads, e.g. metrics updated after a response was written).
 inline bool eventually(std::function<bool()> const& pred,
