@@ -70,12 +70,52 @@ void json_text::number(std::uint64_t n) {
 }
 
 void json_text::value(boost::json::value const& v) {
-  separate();
-  sr_.reset(&v);
-  char buf[1024];  // through the stack: growing out_ for the serializer would zero-fill it
-  while (!sr_.done()) {
-    auto written = sr_.read(buf, sizeof buf);
-    out_.append(written.data(), written.size());
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      null();
+      return;
+    case boost::json::kind::bool_:
+      separate();
+      out_ += v.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::int64: {
+      separate();
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
+      out_.append(buf, r.ptr);
+      return;
+    }
+    case boost::json::kind::uint64:
+      number(v.get_uint64());
+      return;
+    case boost::json::kind::double_: {
+      // Boost.JSON's shortest round-trip form, as everywhere else in the events.
+      separate();
+      sr_.reset(&v);
+      char buf[64];
+      while (!sr_.done()) {
+        auto written = sr_.read(buf, sizeof buf);
+        out_.append(written.data(), written.size());
+      }
+      return;
+    }
+    case boost::json::kind::string:
+      string(v.get_string());
+      return;
+    case boost::json::kind::array:
+      // Recursion as deep as the parser allowed (boost::json::parse_options::max_depth).
+      begin_array();
+      for (auto const& e : v.get_array()) value(e);
+      end_array();
+      return;
+    case boost::json::kind::object:
+      begin_object();
+      for (auto const& kv : v.get_object()) {
+        key(kv.key());
+        value(kv.value());
+      }
+      end_object();
+      return;
   }
 }
 

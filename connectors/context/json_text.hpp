@@ -25,7 +25,8 @@ class json_text {
   void string(std::string_view s);
   void null();
   void number(std::uint64_t n);
-  void value(boost::json::value const& v);  // as boost::json::serialize writes it
+  // The same JSON as boost::json::serialize writes (numbers in the same form), member by member.
+  void value(boost::json::value const& v);
   // Text that is already JSON (one value, or with several members/elements when it is spliced
   // into an open object/array: then it must not start or end with a comma).
   void raw(std::string_view json);

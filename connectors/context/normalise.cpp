@@ -57,14 +57,49 @@ std::string where(std::size_t i, std::string_view attr = {}) {
 
 // Fields every entity of the notification shares (JSON members in the parse's arena).
 struct common {
-  explicit common(json::storage_ptr const& sp)
-      : service_path_all(sp), notification(sp), context(sp) {}
+  explicit common(json::storage_ptr const& sp) : service_path_all(sp) {}
   std::string_view broker, subscription, flavour, format;
   json::value service_path_all;            // v2: one service path for all entities, or null
   std::vector<std::string> service_paths;  // v2: one per entity when the header lists several
-  json::object notification;
-  json::value context;  // LD @context, else null
+  std::string notification;                // JSON: the members of every entity's "notification"
+  std::string context = "null";            // JSON: LD @context (an array), else null
 };
+
+// What every entity's "notification" object says of the notification (each entity adds its
+// index and the count), as JSON members.
+struct note_fields {
+  json::value const* id = nullptr;  // the values, strings, are in the parsed body
+  json::value const* subscription_id = nullptr;
+  std::optional<std::string_view> correlator;
+  std::optional<long long> cbnotif;
+  json::value const* notified_at = nullptr;
+};
+
+std::string notification_members(note_fields const& f) {
+  std::string out;
+  json_text w(out);
+  auto member = [&w](std::string_view k, json::value const* v) {
+    w.key(k);
+    if (v)
+      w.value(*v);
+    else
+      w.null();
+  };
+  member("id", f.id);
+  member("subscriptionId", f.subscription_id);
+  w.key("correlator");
+  if (f.correlator)
+    w.string(*f.correlator);
+  else
+    w.null();
+  w.key("cbnotif");
+  if (f.cbnotif)
+    w.number(static_cast<std::uint64_t>(*f.cbnotif));  // >= 0 (parse_correlator)
+  else
+    w.null();
+  member("notifiedAt", f.notified_at);
+  return out;
+}
 
 // Opens an attribute with the members every kind starts with, up to the key "type" (its value
 // is the caller's).
@@ -470,7 +505,7 @@ result<notification> normalise(notification_input const& in, std::string& why) {
                   "unsupported Ngsiv2-AttrsFormat '" + format + "'");
     if (!body.is_object())
       return fail(errc::invalid_notification, why, "the body is not a JSON object");
-    json::value sub_id = nullptr;
+    json::value const* sub_id = nullptr;  // in the body
     if (format.starts_with("simplified")) {
       single.emplace_back(std::move(body));
       data = &single;
@@ -483,25 +518,21 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       if (auto* s = o.if_contains("subscriptionId")) {
         if (!s->is_string())
           return fail(errc::invalid_notification, why, "subscriptionId is not a string");
-        sub_id = *s;
+        sub_id = s;
       }
     }
     auto corr = in.headers.get("Fiware-Correlator");
-    json::value corr_base = nullptr, cbnotif = nullptr;
+    correlator pc;  // no base, cbnotif -1 without the header
     if (corr) {
-      auto pc = parse_correlator(*corr);
+      pc = parse_correlator(*corr);
       correlator_text = pc.base + ";cbnotif=" + std::to_string(pc.cbnotif);
-      if (!pc.base.empty()) corr_base = pc.base;
-      if (pc.cbnotif >= 0) cbnotif = pc.cbnotif;
       notification_key = correlator_text;
       when = notification_time(pc.base, {});
     }
-    c.notification = json::object({{"id", nullptr},
-                                   {"subscriptionId", std::move(sub_id)},
-                                   {"correlator", std::move(corr_base)},
-                                   {"cbnotif", std::move(cbnotif)},
-                                   {"notifiedAt", nullptr}},
-                                  sp);
+    c.notification = notification_members(
+        {.subscription_id = sub_id,
+         .correlator = pc.base.empty() ? std::nullopt : std::optional<std::string_view>(pc.base),
+         .cbnotif = pc.cbnotif >= 0 ? std::optional<long long>(pc.cbnotif) : std::nullopt});
     // Orion sends the entities' service paths, comma-separated when there are several.
     auto sp = in.headers.get("Fiware-ServicePath");
     std::string all = sp ? std::string(trim(*sp))
@@ -544,8 +575,15 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       if (!body_ctx || !(body_ctx->is_string() || body_ctx->is_array() || body_ctx->is_object()))
         return fail(errc::invalid_notification, why,
                     "application/ld+json without @context in the body");
-      c.context = body_ctx->is_array() ? std::move(*body_ctx)
-                                       : json::value(json::array({std::move(*body_ctx)}, sp));
+      c.context.clear();
+      json_text w(c.context);
+      if (body_ctx->is_array()) {
+        w.value(*body_ctx);
+      } else {
+        w.begin_array();
+        w.value(*body_ctx);
+        w.end_array();
+      }
     } else {
       if (body_ctx)
         return fail(errc::invalid_notification, why,
@@ -554,28 +592,25 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       std::optional<std::string> lc;
       if (auto link = in.headers.get("Link")) lc = link_context(*link, malformed);
       if (malformed) return fail(errc::invalid_notification, why, "the Link header is malformed");
-      c.context = json::array(
-          {json::string(
-              lc ? *lc : std::string("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"),
-              sp)},
-          sp);
+      c.context.clear();
+      json_text w(c.context);
+      w.begin_array();
+      w.string(
+          lc ? std::string_view(*lc)
+             : std::string_view("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"));
+      w.end_array();
     }
-    json::value id = nullptr, sub_id = nullptr, at = nullptr;
+    json::value const *id = nullptr, *sub_id = nullptr, *at = nullptr;  // strings in the body
     for (auto [k, dst] : {std::pair{"id", &id}, {"subscriptionId", &sub_id}, {"notifiedAt", &at}}) {
-      if (auto* v = o.if_contains(k)) {
+      if (auto const* v = o.if_contains(k)) {
         if (!v->is_string())
           return fail(errc::invalid_notification, why, std::string(k) + " is not a string");
-        *dst = *v;
+        *dst = v;
       }
     }
-    if (id.is_string()) notification_key = id.as_string();
-    if (at.is_string()) when = notification_time({}, at.as_string());
-    c.notification = json::object({{"id", std::move(id)},
-                                   {"subscriptionId", std::move(sub_id)},
-                                   {"correlator", nullptr},
-                                   {"cbnotif", nullptr},
-                                   {"notifiedAt", std::move(at)}},
-                                  sp);
+    if (id) notification_key = id->as_string();
+    if (at) when = notification_time({}, at->as_string());
+    c.notification = notification_members({.id = id, .subscription_id = sub_id, .notified_at = at});
   }
   c.format = format;
 
@@ -606,16 +641,6 @@ result<notification> normalise(notification_input const& in, std::string& why) {
 
   bool const key_values = format == "keyValues" || format == "simplifiedKeyValues";
   bool const concise = format == "concise";
-  // What every entity's data repeats, written once: the notification's members (each entity
-  // adds its index and the count) and the @context.
-  std::string note_members;
-  {
-    json_text w(note_members);
-    w.value(c.notification);
-    note_members = note_members.substr(1, note_members.size() - 2);  // without the braces
-  }
-  std::string context_json;
-  json_text(context_json).value(c.context);
   out.entities.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     auto& ev = (*data)[i];
@@ -674,14 +699,14 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     w.string(c.format);
     w.key("notification");
     w.begin_object();
-    w.raw(note_members);
+    w.raw(c.notification);
     w.key("index");
     w.number(i);
     w.key("count");
     w.number(n);
     w.end_object();
     w.key("context");
-    w.raw(context_json);
+    w.raw(c.context);
 
     // NGSI-LD's system attributes, before the attributes (they are not attributes).
     auto is_system = [v2](std::string_view k) {
@@ -747,7 +772,7 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     w.end_array();
     w.end_object();
 
-    sha256 eh;
+    sha256& eh = h.restart();  // the notification's context again, for this entity's id
     update_field(eh, "bbgw-context-entity-v1");
     update_field(eh, note_bytes);
     update_field(eh, std::to_string(i));

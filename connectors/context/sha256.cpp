@@ -29,6 +29,11 @@ sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
     throw std::bad_alloc();
 }
 
+sha256& sha256::restart() {
+  if (EVP_DigestInit_ex2(ctx_.get(), sha256_md(), nullptr) != 1) throw std::bad_alloc();
+  return *this;
+}
+
 sha256& sha256::update(std::string_view data) {
   EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
   return *this;

@@ -14,12 +14,14 @@ namespace bbgw::context {
 
 using digest = std::array<std::uint8_t, 32>;
 
-// Incremental SHA-256. finish() may be called once.
+// Incremental SHA-256. finish() may be called once per digest; restart() begins another on the
+// same context (no allocation).
 class sha256 {
  public:
   sha256();
   sha256& update(std::string_view data);
   digest finish();
+  sha256& restart();
 
  private:
   struct free_ctx {

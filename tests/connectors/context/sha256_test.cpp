@@ -21,6 +21,18 @@ TEST(ContextSha256, KnownVectors) {
   EXPECT_EQ(to_hex(h.finish()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+// restart() begins a new digest on the same context: nothing of the previous one (finished or
+// not) is left in it.
+TEST(ContextSha256, RestartBeginsAFreshDigest) {
+  sha256 h;
+  h.update("abc");
+  EXPECT_EQ(to_hex(h.finish()), to_hex(sha256_of("abc")));
+  EXPECT_EQ(to_hex(h.restart().update("abc").finish()), to_hex(sha256_of("abc")));
+  h.restart().update("half of something");  // not finished
+  EXPECT_EQ(to_hex(h.restart().finish()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST(ContextSha256, SplitUpdatesEqualOneUpdate) {
   std::string s(200, 'x');
   for (std::size_t cut = 0; cut < s.size(); cut += 7) {
