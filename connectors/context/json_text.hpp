@@ -27,6 +27,10 @@ class json_text {
   void number(std::uint64_t n);
   // The same JSON as boost::json::serialize writes (numbers in the same form), member by member.
   void value(boost::json::value const& v);
+  // Not from an object, array or string: that would copy it into a json::value first.
+  void value(boost::json::object const&) = delete;
+  void value(boost::json::array const&) = delete;
+  void value(boost::json::string const&) = delete;
   // Text that is already JSON (one value, or with several members/elements when it is spliced
   // into an open object/array: then it must not start or end with a comma).
   void raw(std::string_view json);

@@ -128,13 +128,13 @@ bool v2_attribute(std::string_view name, json::value const& v, json_text& w, std
     }
     type = &t->as_string();
   }
-  json::object const* metadata = nullptr;
+  json::value const* metadata = nullptr;  // an object
   if (auto const* m = a.if_contains("metadata")) {
     if (!m->is_object()) {
       why = where(i, name) + " has metadata that is not an object";
       return false;
     }
-    metadata = &m->as_object();
+    metadata = m;
   }
   std::string_view const ts = type ? std::string_view(*type) : std::string_view{};
   std::string_view const kind = ts.starts_with("geo:") ? "GeoProperty"
@@ -152,7 +152,8 @@ bool v2_attribute(std::string_view name, json::value const& v, json_text& w, std
     w.null();
   // Lift the metadata NGSI-LD has as first-class fields, so both flavours read alike.
   for (std::string_view k : {"observedAt", "unitCode"}) {
-    if (auto const* md = metadata ? metadata->if_contains(k) : nullptr; md && md->is_object())
+    if (auto const* md = metadata ? metadata->as_object().if_contains(k) : nullptr;
+        md && md->is_object())
       if (auto const* mv = md->as_object().if_contains("value"); mv && mv->is_string()) {
         w.key(k);
         w.string(mv->as_string());
