@@ -120,6 +120,7 @@ void json_text::value(boost::json::value const& v) {
 }
 
 void json_text::raw(std::string_view json) {
+  if (json.empty()) return;  // nothing: no comma either
   separate();
   out_ += json;
 }

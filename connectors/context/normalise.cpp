@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "bbgw/json_checks.hpp"
+#include "bbgw/utf8.hpp"
 
 #include "context/json_text.hpp"
 #include "context/sha256.hpp"
@@ -523,6 +524,9 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       }
     }
     auto corr = in.headers.get("Fiware-Correlator");
+    // Header text that goes into the events as it is must be UTF-8, as the JSON around it.
+    if (corr && !valid_utf8(*corr))
+      return fail(errc::invalid_notification, why, "Fiware-Correlator is not valid UTF-8");
     correlator pc;  // no base, cbnotif -1 without the header
     if (corr) {
       pc = parse_correlator(*corr);
@@ -538,6 +542,8 @@ result<notification> normalise(notification_input const& in, std::string& why) {
     auto sp = in.headers.get("Fiware-ServicePath");
     std::string all = sp ? std::string(trim(*sp))
                          : (in.broker.service_path.empty() ? "/" : in.broker.service_path);
+    if (!valid_utf8(all))
+      return fail(errc::invalid_notification, why, "Fiware-ServicePath is not valid UTF-8");
     if (all.find(',') == std::string::npos) {
       c.service_path_all = all;
     } else {
@@ -593,6 +599,9 @@ result<notification> normalise(notification_input const& in, std::string& why) {
       std::optional<std::string> lc;
       if (auto link = in.headers.get("Link")) lc = link_context(*link, malformed);
       if (malformed) return fail(errc::invalid_notification, why, "the Link header is malformed");
+      if (lc && !valid_utf8(*lc))
+        return fail(errc::invalid_notification, why,
+                    "the Link header's @context is not valid UTF-8");
       c.context.clear();
       json_text w(c.context);
       w.begin_array();

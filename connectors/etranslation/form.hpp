@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "bbgw/utf8.hpp"
+
 namespace bbgw::etranslation {
 
 class form_params {
@@ -21,7 +23,7 @@ class form_params {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
-bool valid_utf8(std::string_view s);
+using bbgw::valid_utf8;  // bbgw/utf8.hpp
 std::string latin1_to_utf8(std::string_view s);
 // True when a Content-Type names ISO-8859-1 (or its aliases latin1 / windows-1252) as charset.
 bool is_latin1_charset(std::string_view content_type);

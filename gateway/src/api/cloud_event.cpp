@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <openssl/rand.h>
+#include <boost/assert.hpp>
 #include <boost/json.hpp>
 #include <boost/json/serializer.hpp>
 
@@ -175,6 +176,8 @@ void append_structured_json(std::string& out, cloud_event_view const& ev) {
   if (!ev.partitionkey.empty()) member(out, sr, "partitionkey", ev.partitionkey);
   if (ev.requestid) member(out, sr, "requestid", *ev.requestid);
   if (ev.data_json) {
+    BOOST_ASSERT(!ev.data_json->empty());  // one JSON value
+    BOOST_ASSERT(ev.datacontenttype.empty() || is_json_content_type(ev.datacontenttype));
     out += ",\"data\":";
     out += *ev.data_json;
   } else if (ev.data && !ev.data->is_null()) {

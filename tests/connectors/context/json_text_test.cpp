@@ -55,9 +55,16 @@ TEST(ContextJsonText, CommasNestingAndSplicedValues) {
   w.end_object();
   w.key("d");
   w.raw("{}");
+  w.key("e");
+  w.begin_object();
+  w.raw("");  // no members: no comma after it either
+  w.key("f");
+  w.null();
+  w.end_object();
   w.end_object();
   EXPECT_EQ(out, R"({"a":[],"b":[0,18446744073709551615,null,"s",{},)"
-                 R"({"v":[1,-2,"x",null,{"k":true}],"m":{}}],"c":{"x":1,"y":2,"z":3},"d":{}})");
+                 R"({"v":[1,-2,"x",null,{"k":true}],"m":{}}],"c":{"x":1,"y":2,"z":3},"d":{},)"
+                 R"("e":{"f":null}})");
   auto back = json::parse(out);
   EXPECT_EQ(back.at("b").at(5), parsed);
   EXPECT_EQ(back.at("c").at("z"), 3);

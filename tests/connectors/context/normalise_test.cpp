@@ -469,6 +469,40 @@ TEST_F(ContextNormalise, BadInputIsRefusedWithTheRightReason) {
   }
 }
 
+// Header text the events carry as it is (service path, correlator, the Link's @context) must be
+// UTF-8 like the JSON around it: otherwise the notification is refused, not passed on as an
+// event no JSON parser reads.
+TEST_F(ContextNormalise, HeaderTextThatIsNotUtf8IsRefused) {
+  struct header_case {
+    char const* file;
+    char const* broker;
+    char const* header;
+    std::string value;
+  };
+  header_case const cases[] = {
+      {"v2-normalized.http", "orion", "Fiware-ServicePath", "/madrid\xff"},
+      {"v2-normalized.http", "orion", "Fiware-Correlator", "600119ce-\xc3; cbnotif=2"},
+      {"ld-normalized-link.http", "ld", "Link",
+       "<https://ctx.example/\xed\xa0\x80.jsonld>; rel=\"http://www.w3.org/ns/json-ld#context\""},
+  };
+  for (auto const& c : cases) {
+    auto r = load_fixture(c.file);
+    r.headers.set(c.header, c.value);
+    std::string why;
+    auto n = run(r, c.broker, why);
+    ASSERT_FALSE(n) << c.header;
+    EXPECT_EQ(n.error(), make_error_code(errc::invalid_notification)) << c.header;
+    EXPECT_NE(why.find("UTF-8"), std::string::npos) << why;
+  }
+  // The same headers in valid UTF-8 (Greek) are carried.
+  auto r = load_fixture("v2-normalized.http");
+  r.headers.set("Fiware-ServicePath", "/\xce\x91\xce\xb8\xce\xae\xce\xbd\xce\xb1");
+  std::string why;
+  auto n = run(r, "orion", why);
+  ASSERT_TRUE(n) << why;
+  EXPECT_EQ(data_of(n->entities[0]).at("servicePath"), "/Αθήνα");
+}
+
 TEST_F(ContextNormalise, OneBadEntityRefusesTheWholeNotification) {
   auto r = load_fixture("v2-normalized.http");
   r.body = R"({"data":[{"id":"ok1","type":"T"},{"id":"ok2","type":"T"},{"type":"T"}]})";
